@@ -1,0 +1,117 @@
+//! Turns a database URL into a connection pool: SQLite with WAL, a busy timeout and foreign keys
+//! on; PostgreSQL with an optional schema on the search path (how tests isolate themselves).
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use sea_orm::{
+    DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector,
+    sqlx::{
+        postgres::{PgConnectOptions, PgPoolOptions},
+        sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    },
+};
+
+use crate::StoreError;
+
+/// The database engine behind a [`crate::Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite (the default).
+    Sqlite,
+    /// PostgreSQL (for several instances sharing one database).
+    Postgres,
+}
+
+/// Pool settings.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// Largest number of pooled connections.
+    pub max_connections: u32,
+    /// How long to wait for a connection (and for the first one at start).
+    pub acquire_timeout: Duration,
+    /// PostgreSQL only: the schema to create (if missing) and put first on the search path.
+    pub pg_schema: Option<String>,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+            pg_schema: None,
+        }
+    }
+}
+
+/// `url` with any password replaced, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub(crate) async fn open(
+    url: &str,
+    options: &ConnectOptions,
+) -> Result<(DatabaseConnection, Backend), StoreError> {
+    let connect_err = |reason: String| StoreError::Connect {
+        url: redact(url),
+        reason,
+    };
+    if url.starts_with("sqlite:") {
+        let opts = SqliteConnectOptions::from_str(url)
+            .map_err(|e| connect_err(e.to_string()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let file = opts.get_filename();
+        if file != Path::new(":memory:") {
+            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| connect_err(format!("cannot create {}: {e}", dir.display())))?;
+            }
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(opts)
+            .await
+            .map_err(|e| connect_err(e.to_string()))?;
+        Ok((
+            SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
+            Backend::Sqlite,
+        ))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let mut opts = PgConnectOptions::from_str(url).map_err(|e| connect_err(e.to_string()))?;
+        // One direct connection first: its error names the real cause (refused, unknown host,
+        // bad password), where a pool would only report that it timed out.
+        crate::dialect::probe_pg(
+            opts.clone(),
+            options.pg_schema.as_deref(),
+            options.acquire_timeout,
+        )
+        .await
+        .map_err(|e| connect_err(e.to_string()))?;
+        if let Some(schema) = &options.pg_schema {
+            opts = opts.options([("search_path", schema.as_str())]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(opts)
+            .await
+            .map_err(|e| connect_err(e.to_string()))?;
+        Ok((
+            SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
+            Backend::Postgres,
+        ))
+    } else {
+        Err(StoreError::UnsupportedUrl(redact(url)))
+    }
+}

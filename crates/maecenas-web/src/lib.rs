@@ -1,0 +1,26 @@
+//! The HTTP face of Maecenas: application state, the router, browser sessions, CSRF, HTML pages,
+//! middleware (limits, security headers, request ids) and the accept loop that enforces a
+//! header-read timeout.
+
+mod csrf;
+mod error;
+mod extract;
+mod health;
+mod middleware;
+mod pages;
+mod server;
+mod session;
+mod settings;
+mod state;
+
+pub use server::serve;
+pub use settings::{Limits, WebSettings};
+pub use state::AppState;
+
+use axum::Router;
+
+/// Every route, with the middleware stack applied.
+pub fn router(state: AppState) -> Router {
+    let routes = Router::new().merge(health::router()).merge(pages::router());
+    middleware::apply(routes, &state.settings().limits).with_state(state)
+}

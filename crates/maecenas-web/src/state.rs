@@ -1,0 +1,63 @@
+//! Application state shared by every handler.
+
+use std::sync::Arc;
+
+use maecenas_core::{Accounts, Sessions};
+use maecenas_store::Store;
+use maecenas_types::SharedClock;
+
+use crate::{csrf::CsrfKey, settings::WebSettings};
+
+/// Cheap to clone: everything inside is shared.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    store: Store,
+    clock: SharedClock,
+    accounts: Accounts,
+    sessions: Sessions,
+    settings: Arc<WebSettings>,
+    csrf: CsrfKey,
+}
+
+impl AppState {
+    /// State over `store`, reading time from `clock`.
+    pub fn new(store: Store, clock: SharedClock, settings: WebSettings) -> Self {
+        Self {
+            accounts: Accounts::new(store.clone(), clock.clone()),
+            sessions: Sessions::new(store.clone(), clock.clone()),
+            csrf: CsrfKey::derive(&settings.secret_key),
+            settings: Arc::new(settings),
+            store,
+            clock,
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The injected clock.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// The accounts service.
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
+    /// The sessions service.
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
+    /// Web settings.
+    pub fn settings(&self) -> &WebSettings {
+        &self.settings
+    }
+
+    pub(crate) fn csrf(&self) -> &CsrfKey {
+        &self.csrf
+    }
+}
