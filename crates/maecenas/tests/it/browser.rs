@@ -1,0 +1,1 @@
+//! Browser tests: headless Chromium (Debian `chromium`) driven by npm `playwright-core`.
