@@ -83,7 +83,7 @@ impl TestDb {
             None => self.url.clone(),
             Some(schema) => {
                 let sep = if self.url.contains('?') { '&' } else { '?' };
-                format!("{}{sep}options=-csearch_path%3D{schema}", self.url)
+                format!("{}{sep}options=-c%20search_path%3D{schema}", self.url)
             }
         }
     }

@@ -47,13 +47,20 @@ pub async fn serve(
             req.extensions_mut().insert(ConnectInfo(peer));
             router.clone().oneshot(req)
         });
-        let conn = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let conn = graceful.watch(conn);
+        let (builder, watcher) = (builder.clone(), graceful.watcher());
+        let header_timeout = limits.header_read_timeout();
         tokio::spawn(async move {
-            if let Err(err) = conn.await {
-                tracing::debug!(%peer, error = %err, "connection ended with an error");
+            // hyper starts its header timer at the first byte: a client that sends nothing at
+            // all would otherwise hold its connection slot forever.
+            let mut first = [0_u8; 1];
+            let peeked = tokio::time::timeout(header_timeout, stream.peek(&mut first)).await;
+            if matches!(peeked, Ok(Ok(1..))) {
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                if let Err(err) = watcher.watch(conn.into_owned()).await {
+                    tracing::debug!(%peer, error = %err, "connection ended with an error");
+                }
+            } else {
+                tracing::debug!(%peer, "no request within the header timeout; closing");
             }
             drop(permit);
         });

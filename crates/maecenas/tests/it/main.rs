@@ -5,3 +5,4 @@ mod accounts;
 mod browser;
 mod cli;
 mod server;
+mod support;
