@@ -71,11 +71,10 @@ pub(crate) async fn open(
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
         let file = opts.get_filename();
-        if file != Path::new(":memory:") {
-            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| connect_err(format!("cannot create {}: {e}", dir.display())))?;
-            }
+        let dir = file.parent().filter(|d| !d.as_os_str().is_empty());
+        if let Some(dir) = dir.filter(|_| file != Path::new(":memory:")) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| connect_err(format!("cannot create {}: {e}", dir.display())))?;
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections)

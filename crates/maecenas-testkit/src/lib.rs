@@ -5,6 +5,11 @@
 //! afterwards. Where the variable is unset the PostgreSQL half prints that it was skipped — and
 //! fails instead when `CI=true`, so CI can never skip it silently.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a dev-only test harness: failing loudly is its job"
+)]
+
 mod app;
 mod db;
 
@@ -23,6 +28,7 @@ pub use db::TestDb;
 #[macro_export]
 macro_rules! both_backends {
     ($(async fn $name:ident($db:ident : TestDb) $body:block)+) => {$(
+        #[cfg(test)]
         mod $name {
             #[allow(unused_imports)]
             use super::*;

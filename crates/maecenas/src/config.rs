@@ -126,10 +126,12 @@ impl Config {
 
     fn validate(&self) -> anyhow::Result<()> {
         self.limits.validate().map_err(anyhow::Error::msg)?;
-        if let Some(url) = &self.public_url {
-            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-                bail!("public_url must be an absolute http(s) URL, got {url}");
-            }
+        if let Some(url) = self
+            .public_url
+            .as_ref()
+            .filter(|u| !matches!(u.scheme(), "http" | "https") || u.host().is_none())
+        {
+            bail!("public_url must be an absolute http(s) URL, got {url}");
         }
         if let Some(key) = &self.secret_key {
             parse_key(key.expose_secret()).context("secret_key")?;

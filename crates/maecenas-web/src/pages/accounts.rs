@@ -181,15 +181,8 @@ pub(crate) async fn login(
         next: &next,
         error: Some(&message),
     };
-    let mut response = (status, jar, render(&page)?).into_response();
-    if let Some(secs) = retry_after {
-        if let Ok(value) = secs.to_string().parse() {
-            response
-                .headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, value);
-        }
-    }
-    Ok(response)
+    let retry_after = retry_after.map(|secs| [(axum::http::header::RETRY_AFTER, secs.to_string())]);
+    Ok((status, retry_after, jar, render(&page)?).into_response())
 }
 
 pub(crate) async fn logout(

@@ -1,8 +1,13 @@
 //! The integration suite: one test binary, one module per area, each test on SQLite and
 //! PostgreSQL through the real HTTP server, CLI and browser.
 
+#[cfg(test)]
 mod accounts;
+#[cfg(test)]
 mod browser;
+#[cfg(test)]
 mod cli;
+#[cfg(test)]
 mod server;
+#[cfg(test)]
 mod support;
