@@ -7,10 +7,12 @@ pub mod clock;
 pub mod email;
 pub mod ids;
 pub mod money;
+pub mod scope;
 pub mod token;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use email::Email;
 pub use ids::{CampaignId, MemberId, PostId, TierId, UserId};
 pub use money::{Currency, Money};
+pub use scope::{Scope, ScopeError, ScopeSet};
 pub use token::{SecretToken, TokenHash};
