@@ -42,7 +42,7 @@ macro_rules! both_backends {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let test = concat!(module_path!(), "::", stringify!($name));
+                let test = module_path!();
                 if let Some(db) = $crate::TestDb::postgres(test).await {
                     body(db).await;
                 }
