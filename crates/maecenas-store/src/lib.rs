@@ -3,11 +3,16 @@
 //! into [`dialect`].
 
 pub mod accounts;
+pub mod campaigns;
 mod connect;
 pub mod dialect;
 pub mod entities;
 mod error;
+pub mod events;
+pub mod members;
 pub mod migration;
+pub mod money;
+pub mod oauth;
 
 pub use connect::{Backend, ConnectOptions};
 pub use error::StoreError;
