@@ -2,6 +2,7 @@
 //! store.
 
 pub mod accounts;
+pub mod demo;
 pub mod password;
 pub mod sessions;
 mod throttle;
