@@ -11,7 +11,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use maecenas_core::SignUp;
 use maecenas_testkit::{TestApp, both_backends};
 use tokio::{io::AsyncReadExt, process::Command};
 
@@ -19,9 +18,6 @@ use tokio::{io::AsyncReadExt, process::Command};
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// The script stops itself after 60 s; this is the backstop should it hang anyway.
 const RUN_LIMIT: Duration = Duration::from_secs(90);
-/// An account that exists before the browser arrives, like the demo's creator.
-const CREATOR_EMAIL: &str = "creator@example.test";
-const CREATOR_PASSWORD: &str = "Patron-of-the-arts-77";
 
 /// `tests/browser` at the workspace root.
 fn browser_dir() -> PathBuf {
@@ -173,17 +169,13 @@ both_backends! {
     async fn account_pages_in_chromium(db: TestDb) {
         let backend = db.backend();
         let app = TestApp::spawn(db).await;
-        app.state
-            .accounts()
-            .sign_up(SignUp {
-                email: CREATOR_EMAIL.to_owned(),
-                password: CREATOR_PASSWORD.to_owned(),
-                name: "Demo Creator".to_owned(),
-            })
+        // The demo's own seed, as `maecenas demo` runs it: its creator must be able to log in.
+        let demo = maecenas_core::demo::seed(&app.db.store, app.state.clock())
             .await
-            .expect("create the existing account");
+            .expect("seed the demo data");
+        let creator = (demo.creator.email.as_str(), demo.creator.password.as_str());
 
-        let run = run_accounts_script(&app, Some((CREATOR_EMAIL, CREATOR_PASSWORD))).await;
+        let run = run_accounts_script(&app, Some(creator)).await;
         assert_eq!(run.code, Some(0), "the browser run failed on {backend:?}: {run}");
         println!("browser run on {backend:?}: {run}");
 
