@@ -30,7 +30,6 @@ macro_rules! both_backends {
     ($(async fn $name:ident($db:ident : TestDb) $body:block)+) => {$(
         #[cfg(test)]
         mod $name {
-            #[allow(unused_imports)]
             use super::*;
 
             async fn body($db: $crate::TestDb) $body
