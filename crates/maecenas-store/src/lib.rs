@@ -13,6 +13,7 @@ pub mod members;
 pub mod migration;
 pub mod money;
 pub mod oauth;
+pub mod oauth_tokens;
 
 pub use connect::{Backend, ConnectOptions};
 pub use error::StoreError;

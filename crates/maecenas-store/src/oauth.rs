@@ -1,5 +1,5 @@
-//! The OAuth provider's rows: registered clients (grants, codes and tokens join them here as
-//! the authorization server is built). Secrets are stored as hashes only.
+//! The OAuth provider's registered clients (grants, codes and tokens are in `oauth_tokens.rs`).
+//! Secrets are stored as hashes only.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{

@@ -21,6 +21,9 @@ use axum::Router;
 
 /// Every route, with the middleware stack applied.
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new().merge(health::router()).merge(pages::router());
+    let routes = Router::new()
+        .merge(health::router())
+        .merge(pages::router())
+        .merge(maecenas_oauth::router(state.oauth().clone()));
     middleware::apply(routes, &state.settings().limits).with_state(state)
 }

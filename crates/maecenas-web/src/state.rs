@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use maecenas_core::{Accounts, Sessions};
+use maecenas_oauth::OAuthService;
 use maecenas_store::Store;
 use maecenas_types::SharedClock;
 
@@ -15,6 +16,7 @@ pub struct AppState {
     clock: SharedClock,
     accounts: Accounts,
     sessions: Sessions,
+    oauth: OAuthService,
     settings: Arc<WebSettings>,
     csrf: CsrfKey,
 }
@@ -25,6 +27,7 @@ impl AppState {
         Self {
             accounts: Accounts::new(store.clone(), clock.clone()),
             sessions: Sessions::new(store.clone(), clock.clone()),
+            oauth: OAuthService::new(store.clone(), clock.clone()),
             csrf: CsrfKey::derive(&settings.secret_key),
             settings: Arc::new(settings),
             store,
@@ -50,6 +53,11 @@ impl AppState {
     /// The sessions service.
     pub fn sessions(&self) -> &Sessions {
         &self.sessions
+    }
+
+    /// The OAuth authorization server.
+    pub fn oauth(&self) -> &OAuthService {
+        &self.oauth
     }
 
     /// Web settings.

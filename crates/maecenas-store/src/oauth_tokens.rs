@@ -1,0 +1,238 @@
+//! The authorization server's moving parts: grants, authorization codes and access/refresh
+//! tokens. Codes and refresh tokens are spent with a conditional `UPDATE … WHERE used_at IS NULL`
+//! inside the transaction that mints their successors, so of two racing redemptions exactly one
+//! wins on both backends.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    TransactionTrait, sea_query::Expr,
+};
+
+use crate::{
+    Store, StoreError,
+    entities::{oauth_client, oauth_code, oauth_grant, oauth_token},
+};
+
+/// `oauth_tokens.kind` of an access token.
+pub const ACCESS: &str = "access";
+/// `oauth_tokens.kind` of a refresh token.
+pub const REFRESH: &str = "refresh";
+
+/// An authorization code to store.
+#[derive(Debug, Clone)]
+pub struct NewOAuthCode {
+    pub code_hash: String,
+    pub grant_id: i64,
+    pub redirect_uri: String,
+    pub scopes: String,
+    /// PKCE: the S256 challenge, when the authorization request carried one.
+    pub code_challenge: Option<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A token to store.
+#[derive(Debug, Clone)]
+pub struct NewOAuthToken {
+    pub token_hash: String,
+    /// [`ACCESS`] or [`REFRESH`].
+    pub kind: &'static str,
+    pub grant_id: i64,
+    pub scopes: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What a spend-and-mint attempt came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spent {
+    /// This call spent the code or token and stored the new tokens.
+    Won,
+    /// It had already been spent (maybe by a racing call); nothing was stored.
+    AlreadyUsed,
+}
+
+impl Store {
+    /// The client with this numeric id (DonationAlerts clients name themselves by it).
+    pub async fn oauth_client_by_id(
+        &self,
+        id: i64,
+    ) -> Result<Option<oauth_client::Model>, StoreError> {
+        Ok(oauth_client::Entity::find_by_id(id).one(self.db()).await?)
+    }
+
+    /// Records a user's consent to a client for `scopes`.
+    pub async fn create_oauth_grant(
+        &self,
+        client_id: i64,
+        user_id: i64,
+        scopes: &str,
+        now: DateTime<Utc>,
+    ) -> Result<oauth_grant::Model, StoreError> {
+        let row = oauth_grant::ActiveModel {
+            client_id: Set(client_id),
+            user_id: Set(user_id),
+            scopes: Set(scopes.to_owned()),
+            created_at: Set(now),
+            revoked_at: Set(None),
+            ..Default::default()
+        };
+        Ok(row.insert(self.db()).await?)
+    }
+
+    /// A grant by id.
+    pub async fn oauth_grant_by_id(
+        &self,
+        id: i64,
+    ) -> Result<Option<oauth_grant::Model>, StoreError> {
+        Ok(oauth_grant::Entity::find_by_id(id).one(self.db()).await?)
+    }
+
+    /// Stores an authorization code.
+    pub async fn create_oauth_code(
+        &self,
+        new: NewOAuthCode,
+        now: DateTime<Utc>,
+    ) -> Result<oauth_code::Model, StoreError> {
+        let row = oauth_code::ActiveModel {
+            code_hash: Set(new.code_hash),
+            grant_id: Set(new.grant_id),
+            redirect_uri: Set(new.redirect_uri),
+            scopes: Set(new.scopes),
+            code_challenge_method: Set(new.code_challenge.as_ref().map(|_| "S256".to_owned())),
+            code_challenge: Set(new.code_challenge),
+            expires_at: Set(new.expires_at),
+            used_at: Set(None),
+            created_at: Set(now),
+            ..Default::default()
+        };
+        Ok(row.insert(self.db()).await?)
+    }
+
+    /// The code whose hash is `code_hash`.
+    pub async fn oauth_code_by_hash(
+        &self,
+        code_hash: &str,
+    ) -> Result<Option<oauth_code::Model>, StoreError> {
+        Ok(oauth_code::Entity::find()
+            .filter(oauth_code::Column::CodeHash.eq(code_hash))
+            .one(self.db())
+            .await?)
+    }
+
+    /// The token whose hash is `token_hash`.
+    pub async fn oauth_token_by_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<oauth_token::Model>, StoreError> {
+        Ok(oauth_token::Entity::find()
+            .filter(oauth_token::Column::TokenHash.eq(token_hash))
+            .one(self.db())
+            .await?)
+    }
+
+    /// Stores tokens outside any redemption (a creator's own token).
+    pub async fn create_oauth_tokens(
+        &self,
+        tokens: Vec<NewOAuthToken>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        insert_tokens(&txn, tokens, now).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Spends code `code_id` and stores `tokens`, atomically: only if nobody spent it first.
+    pub async fn redeem_oauth_code(
+        &self,
+        code_id: i64,
+        tokens: Vec<NewOAuthToken>,
+        now: DateTime<Utc>,
+    ) -> Result<Spent, StoreError> {
+        let txn = self.db().begin().await?;
+        let spent = oauth_code::Entity::update_many()
+            .col_expr(oauth_code::Column::UsedAt, Expr::value(now))
+            .filter(oauth_code::Column::Id.eq(code_id))
+            .filter(oauth_code::Column::UsedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if spent.rows_affected != 1 {
+            txn.rollback().await?;
+            return Ok(Spent::AlreadyUsed);
+        }
+        insert_tokens(&txn, tokens, now).await?;
+        txn.commit().await?;
+        Ok(Spent::Won)
+    }
+
+    /// Spends refresh token `token_id` and stores its successors, atomically: only if it was
+    /// unspent and unrevoked.
+    pub async fn rotate_refresh_token(
+        &self,
+        token_id: i64,
+        tokens: Vec<NewOAuthToken>,
+        now: DateTime<Utc>,
+    ) -> Result<Spent, StoreError> {
+        let txn = self.db().begin().await?;
+        let spent = oauth_token::Entity::update_many()
+            .col_expr(oauth_token::Column::UsedAt, Expr::value(now))
+            .filter(oauth_token::Column::Id.eq(token_id))
+            .filter(oauth_token::Column::UsedAt.is_null())
+            .filter(oauth_token::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if spent.rows_affected != 1 {
+            txn.rollback().await?;
+            return Ok(Spent::AlreadyUsed);
+        }
+        insert_tokens(&txn, tokens, now).await?;
+        txn.commit().await?;
+        Ok(Spent::Won)
+    }
+
+    /// Revokes a grant and every token issued under it (replayed code or refresh token).
+    pub async fn revoke_oauth_grant(
+        &self,
+        grant_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        oauth_grant::Entity::update_many()
+            .col_expr(oauth_grant::Column::RevokedAt, Expr::value(now))
+            .filter(oauth_grant::Column::Id.eq(grant_id))
+            .filter(oauth_grant::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+        oauth_token::Entity::update_many()
+            .col_expr(oauth_token::Column::RevokedAt, Expr::value(now))
+            .filter(oauth_token::Column::GrantId.eq(grant_id))
+            .filter(oauth_token::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+async fn insert_tokens(
+    conn: &impl ConnectionTrait,
+    tokens: Vec<NewOAuthToken>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for new in tokens {
+        oauth_token::ActiveModel {
+            token_hash: Set(new.token_hash),
+            kind: Set(new.kind.to_owned()),
+            grant_id: Set(new.grant_id),
+            scopes: Set(new.scopes),
+            expires_at: Set(new.expires_at),
+            used_at: Set(None),
+            revoked_at: Set(None),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(())
+}
