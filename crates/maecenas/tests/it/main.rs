@@ -8,6 +8,8 @@ mod browser;
 #[cfg(test)]
 mod cli;
 #[cfg(test)]
+mod oauth;
+#[cfg(test)]
 mod server;
 #[cfg(test)]
 mod support;
