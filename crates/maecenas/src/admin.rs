@@ -9,6 +9,7 @@ use maecenas_types::SystemClock;
 use serde::Serialize;
 
 use crate::{
+    admin_oauth,
     cli::{AdminCommand, UserCommand},
     config::Config,
     serve::open_store,
@@ -83,6 +84,8 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
         } => {
             print_users(&store.list_users().await?, json.json, false);
         }
+        AdminCommand::Client { command } => admin_oauth::client(store, command).await?,
+        AdminCommand::Token { command } => admin_oauth::token(store, command).await?,
     }
     Ok(())
 }

@@ -74,6 +74,55 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage OAuth clients.
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
+    /// Issue OAuth tokens directly (a creator's own token, scripted integrations).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+/// `admin client …`
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register an OAuth client; its secret is printed once and stored only as a hash.
+    Create {
+        /// E-mail of the account that owns the client.
+        #[arg(long, value_name = "EMAIL")]
+        owner: String,
+        /// The client's name, shown on the consent page.
+        #[arg(long)]
+        name: String,
+        /// An exact redirect URI the client may use (repeat for several).
+        #[arg(long = "redirect-uri", value_name = "URI", required = true)]
+        redirect_uris: Vec<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
+
+/// `admin token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue an access + refresh token for a user and client, as Patreon's token endpoint
+    /// answers.
+    Issue {
+        /// E-mail of the user the token acts for.
+        #[arg(long, value_name = "EMAIL")]
+        user: String,
+        /// The client's client_id.
+        #[arg(long, value_name = "CLIENT_ID")]
+        client: String,
+        /// Space-separated scopes.
+        #[arg(long)]
+        scope: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
 }
 
 /// `admin user …`

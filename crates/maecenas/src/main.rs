@@ -1,6 +1,7 @@
 //! The `maecenas` binary: parses the command line, loads the configuration and runs a command.
 
 mod admin;
+mod admin_oauth;
 mod cli;
 mod config;
 mod demo;

@@ -9,7 +9,7 @@ use tokio::process::Command;
 use crate::support::csrf_token;
 
 /// The binary, run in `dir` with no `MAECENAS_*` variables inherited.
-fn maecenas(dir: &std::path::Path) -> Command {
+pub(crate) fn maecenas(dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_maecenas"));
     command.current_dir(dir).kill_on_drop(true);
     for (key, _) in std::env::vars() {
@@ -20,14 +20,14 @@ fn maecenas(dir: &std::path::Path) -> Command {
     command
 }
 
-async fn run(command: &mut Command) -> Output {
+pub(crate) async fn run(command: &mut Command) -> Output {
     tokio::time::timeout(Duration::from_secs(60), command.output())
         .await
         .expect("command finished in time")
         .expect("command ran")
 }
 
-fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 

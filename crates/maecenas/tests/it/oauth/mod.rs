@@ -1,6 +1,9 @@
 //! The OAuth token endpoints over real HTTP on both backends: parameters wherever clients put
 //! them, client authentication, single-use codes, PKCE, refresh rotation and races. Tests are
-//! named after the requirement they check (`security-reliability.md` §1).
+//! named after the requirement they check (`security-reliability.md` §1). `admin client` and
+//! `admin token` are in [`cli`].
+
+mod cli;
 
 use maecenas_oauth::{CodeRequest, NewClient};
 use maecenas_store::{accounts::NewUser, entities::oauth_client};
