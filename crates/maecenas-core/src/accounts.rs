@@ -3,7 +3,7 @@
 use maecenas_store::{Store, StoreError, accounts::NewUser, entities::user};
 use maecenas_types::{Email, SharedClock};
 
-use crate::{password, throttle::LoginThrottle};
+use crate::{password, ratelimit::RateLimits};
 
 /// Longest display name accepted.
 pub const MAX_NAME_LEN: usize = 100;
@@ -57,16 +57,16 @@ pub enum LoginError {
 pub struct Accounts {
     store: Store,
     clock: SharedClock,
-    throttle: LoginThrottle,
+    limits: RateLimits,
 }
 
 impl Accounts {
-    /// A service over `store`, reading time from `clock`.
-    pub fn new(store: Store, clock: SharedClock) -> Self {
+    /// A service over `store`, reading time from `clock`, counting log-ins against `limits`.
+    pub fn new(store: Store, clock: SharedClock, limits: RateLimits) -> Self {
         Self {
             store,
             clock,
-            throttle: LoginThrottle::new(),
+            limits,
         }
     }
 
@@ -112,9 +112,14 @@ impl Accounts {
         address: &str,
     ) -> Result<user::Model, LoginError> {
         let email = email.trim().to_lowercase();
-        self.throttle
-            .attempt(&email, address)
-            .map_err(|retry_after| LoginError::Throttled { retry_after })?;
+        for (limiter, key) in [
+            (&self.limits.login_account, email.as_str()),
+            (&self.limits.login_address, address),
+        ] {
+            if let Some(retry_after) = limiter.check(key).retry_after_secs() {
+                return Err(LoginError::Throttled { retry_after });
+            }
+        }
         let user = self.store.user_by_email(&email).await?;
         let stored = user.as_ref().and_then(|u| u.password_hash.clone());
         if password::verify(password.to_owned(), stored).await {

@@ -4,8 +4,9 @@
 pub mod accounts;
 pub mod demo;
 pub mod password;
+pub mod ratelimit;
 pub mod sessions;
-mod throttle;
 
 pub use accounts::{AccountError, Accounts, LoginError, SignUp};
+pub use ratelimit::{RateLimitConfig, RateLimits};
 pub use sessions::Sessions;

@@ -44,6 +44,7 @@ impl TestApp {
         let settings = WebSettings {
             public_url: format!("http://{addr}/").parse().expect("url"),
             limits: limits.clone(),
+            rate_limits: maecenas_core::RateLimitConfig::default(),
             secret_key: [7; 32],
         };
         let state = AppState::new(db.store.clone(), clock.clone(), settings);

@@ -67,6 +67,8 @@ pub struct WebSettings {
     pub public_url: Url,
     /// Resource limits.
     pub limits: Limits,
+    /// Request rates.
+    pub rate_limits: maecenas_core::RateLimitConfig,
     /// 32 secret bytes from which the CSRF key is derived.
     pub secret_key: [u8; 32],
 }
@@ -76,6 +78,7 @@ impl std::fmt::Debug for WebSettings {
         f.debug_struct("WebSettings")
             .field("public_url", &self.public_url.as_str())
             .field("limits", &self.limits)
+            .field("rate_limits", &self.rate_limits)
             .field("secret_key", &"<redacted>")
             .finish()
     }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use maecenas_core::{Accounts, Sessions};
+use maecenas_core::{Accounts, RateLimits, Sessions};
 use maecenas_oauth::OAuthService;
 use maecenas_store::Store;
 use maecenas_types::SharedClock;
@@ -17,6 +17,7 @@ pub struct AppState {
     accounts: Accounts,
     sessions: Sessions,
     oauth: OAuthService,
+    limits: RateLimits,
     settings: Arc<WebSettings>,
     csrf: CsrfKey,
 }
@@ -24,8 +25,10 @@ pub struct AppState {
 impl AppState {
     /// State over `store`, reading time from `clock`.
     pub fn new(store: Store, clock: SharedClock, settings: WebSettings) -> Self {
+        let limits = RateLimits::local(&settings.rate_limits, &clock);
         Self {
-            accounts: Accounts::new(store.clone(), clock.clone()),
+            accounts: Accounts::new(store.clone(), clock.clone(), limits.clone()),
+            limits,
             sessions: Sessions::new(store.clone(), clock.clone()),
             oauth: OAuthService::new(store.clone(), clock.clone()),
             csrf: CsrfKey::derive(&settings.secret_key),
@@ -53,6 +56,11 @@ impl AppState {
     /// The sessions service.
     pub fn sessions(&self) -> &Sessions {
         &self.sessions
+    }
+
+    /// This instance's rate limiters.
+    pub fn limits(&self) -> &RateLimits {
+        &self.limits
     }
 
     /// The OAuth authorization server.

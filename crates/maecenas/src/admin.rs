@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use maecenas_core::{AccountError, Accounts, SignUp};
+use maecenas_core::{AccountError, Accounts, RateLimitConfig, RateLimits, SignUp};
 use maecenas_store::entities::user;
-use maecenas_types::SystemClock;
+use maecenas_types::{SharedClock, SystemClock};
 use serde::Serialize;
 
 use crate::{
@@ -62,7 +62,9 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
                     json,
                 },
         } => {
-            let accounts = Accounts::new(store, Arc::new(SystemClock));
+            let clock: SharedClock = Arc::new(SystemClock);
+            let limits = RateLimits::local(&RateLimitConfig::default(), &clock);
+            let accounts = Accounts::new(store, clock, limits);
             let created = match accounts
                 .sign_up(SignUp {
                     email,

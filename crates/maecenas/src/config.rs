@@ -11,6 +11,7 @@ use figment::{
     Figment,
     providers::{Env, Format, Serialized, Toml},
 };
+use maecenas_core::RateLimitConfig;
 use maecenas_web::Limits;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -36,6 +37,8 @@ pub struct Config {
     pub log: LogConfig,
     /// Resource limits.
     pub limits: Limits,
+    /// Request rates (GCRA, per instance).
+    pub rate_limits: RateLimitConfig,
 }
 
 /// Log settings.
@@ -68,6 +71,7 @@ impl Default for Config {
             secret_key: None,
             log: LogConfig::default(),
             limits: Limits::default(),
+            rate_limits: RateLimitConfig::default(),
         }
     }
 }
@@ -126,6 +130,7 @@ impl Config {
 
     fn validate(&self) -> anyhow::Result<()> {
         self.limits.validate().map_err(anyhow::Error::msg)?;
+        self.rate_limits.validate().map_err(anyhow::Error::msg)?;
         if let Some(url) = self
             .public_url
             .as_ref()

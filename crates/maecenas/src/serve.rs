@@ -29,6 +29,7 @@ pub async fn prepare(config: Config, store: Store) -> anyhow::Result<Prepared> {
     let settings = WebSettings {
         public_url: config.public_url()?,
         limits: config.limits.clone(),
+        rate_limits: config.rate_limits.clone(),
         secret_key: config.secret_key()?,
     };
     let state = AppState::new(store, Arc::new(SystemClock), settings);

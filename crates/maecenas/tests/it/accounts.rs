@@ -92,6 +92,12 @@ both_backends! {
         let wait: u64 = locked.headers()["retry-after"].to_str().unwrap().parse().unwrap();
         assert!((1..=60).contains(&wait), "Retry-After {wait}");
         assert!(locked.text().await.unwrap().contains("Too many attempts"));
+        // The limiter runs on the injected clock: once the wait is over, one attempt comes back.
+        app.clock.advance(chrono::Duration::seconds(i64::try_from(wait).unwrap()));
+        let back = log_in(&app, &guesser, "cy@example.org", PASSWORD).await;
+        assert_eq!(back.status(), StatusCode::SEE_OTHER);
+        // …and only one: the account is limited again, whoever asks.
+        assert_eq!(log_in(&app, &app.client(), "cy@example.org", PASSWORD).await.status(), 429);
         app.stop().await;
     }
 
