@@ -27,6 +27,8 @@ pub enum ErrorCode {
     UnsupportedGrantType,
     /// The scope asked for is unknown or wider than the grant.
     InvalidScope,
+    /// Too many requests; retry later (RFC 8628's registered `slow_down`, sent with 429).
+    SlowDown,
     /// Something broke on our side (logged, never described).
     ServerError,
 }
@@ -41,6 +43,7 @@ impl ErrorCode {
             Self::UnauthorizedClient => "unauthorized_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidScope => "invalid_scope",
+            Self::SlowDown => "slow_down",
             Self::ServerError => "server_error",
         }
     }
@@ -56,6 +59,7 @@ pub struct OAuthError {
     pub description: Cow<'static, str>,
     status: StatusCode,
     basic_challenge: bool,
+    retry_after: Option<u64>,
 }
 
 impl OAuthError {
@@ -65,6 +69,7 @@ impl OAuthError {
             description,
             status,
             basic_challenge: false,
+            retry_after: None,
         }
     }
 
@@ -131,6 +136,19 @@ impl OAuthError {
         )
     }
 
+    /// `slow_down` (429) with `Retry-After`: the client or address is over its rate.
+    pub fn slow_down(retry_after: u64) -> Self {
+        let description = format!("Too many requests. Retry after {retry_after} seconds.");
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                ErrorCode::SlowDown,
+                StatusCode::TOO_MANY_REQUESTS,
+                description.into(),
+            )
+        }
+    }
+
     /// `server_error` (500); the cause is logged here and not shown.
     pub fn server(cause: &dyn std::error::Error) -> Self {
         tracing::error!(error = %cause, "token endpoint failed");
@@ -176,6 +194,11 @@ impl IntoResponse for OAuthError {
         };
         let mut response = (self.status, Json(body)).into_response();
         no_store(response.headers_mut());
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if self.basic_challenge {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

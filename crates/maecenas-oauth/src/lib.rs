@@ -13,4 +13,4 @@ pub use error::{ErrorCode, OAuthError};
 pub use service::{
     AccessGrant, CodeRequest, CreatedClient, Flavor, IssuedTokens, NewClient, OAuthService,
 };
-pub use token::{DonationAlertsTokenResponse, PatreonTokenResponse, router};
+pub use token::{DonationAlertsTokenResponse, PatreonTokenResponse, TokenLimits, router};

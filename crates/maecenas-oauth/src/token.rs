@@ -2,14 +2,17 @@
 //! DonationAlerts `POST /oauth/token`. Each answers in its dialect's shape, always with
 //! `Cache-Control: no-store`, and refuses bodies over 16 KiB with a 413 in the OAuth format.
 
+use std::{net::SocketAddr, sync::Arc};
+
 use axum::{
     Json, Router,
     body::to_bytes,
-    extract::{Request, State},
+    extract::{ConnectInfo, Request, State},
     http::header,
     response::{IntoResponse, Response},
     routing::post,
 };
+use maecenas_core::ratelimit::KeyedLimiter;
 use serde::Serialize;
 
 use crate::{
@@ -67,26 +70,51 @@ impl From<&IssuedTokens> for DonationAlertsTokenResponse {
     }
 }
 
+/// The brute-force limits on the token endpoints (security-reliability OA-30, RL-06).
+#[derive(Debug, Clone)]
+pub struct TokenLimits {
+    /// Per `client_id`: guessing a client's secret, codes or refresh tokens.
+    pub per_client: Arc<dyn KeyedLimiter>,
+    /// Per client address: trying many clients from one place.
+    pub per_address: Arc<dyn KeyedLimiter>,
+}
+
+#[derive(Debug, Clone)]
+struct TokenState {
+    service: OAuthService,
+    limits: TokenLimits,
+}
+
 /// The token routes, over their own state so any application state can merge them.
-pub fn router<S: Clone + Send + Sync + 'static>(service: OAuthService) -> Router<S> {
+pub fn router<S: Clone + Send + Sync + 'static>(
+    service: OAuthService,
+    limits: TokenLimits,
+) -> Router<S> {
     Router::new()
         .route("/api/oauth2/token", post(patreon_token))
         .route("/oauth2/token", post(patreon_token))
         .route("/oauth/token", post(donationalerts_token))
-        .with_state(service)
+        .with_state(TokenState { service, limits })
 }
 
-async fn patreon_token(State(service): State<OAuthService>, request: Request) -> Response {
-    respond(grant(&service, request, Flavor::Patreon).await, |t| {
+async fn patreon_token(State(state): State<TokenState>, request: Request) -> Response {
+    respond(grant(&state, request, Flavor::Patreon).await, |t| {
         Json(PatreonTokenResponse::from(t)).into_response()
     })
 }
 
-async fn donationalerts_token(State(service): State<OAuthService>, request: Request) -> Response {
-    respond(
-        grant(&service, request, Flavor::DonationAlerts).await,
-        |t| Json(DonationAlertsTokenResponse::from(t)).into_response(),
-    )
+async fn donationalerts_token(State(state): State<TokenState>, request: Request) -> Response {
+    respond(grant(&state, request, Flavor::DonationAlerts).await, |t| {
+        Json(DonationAlertsTokenResponse::from(t)).into_response()
+    })
+}
+
+/// Takes one request from `key`'s allowance, or answers `slow_down`.
+fn limit(limiter: &dyn KeyedLimiter, key: &str) -> Result<(), OAuthError> {
+    match limiter.check(key).retry_after_secs() {
+        Some(secs) => Err(OAuthError::slow_down(secs)),
+        None => Ok(()),
+    }
 }
 
 fn respond(
@@ -105,11 +133,17 @@ fn respond(
 
 /// Reads the request, authenticates the client and runs the grant.
 async fn grant(
-    service: &OAuthService,
+    state: &TokenState,
     request: Request,
     flavor: Flavor,
 ) -> Result<IssuedTokens, OAuthError> {
+    let service = &state.service;
     let (parts, body) = request.into_parts();
+    let address = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+    limit(state.limits.per_address.as_ref(), &address)?;
     let declared = parts
         .headers
         .get(header::CONTENT_LENGTH)
@@ -135,6 +169,7 @@ async fn grant(
         .and_then(|v| v.to_str().ok());
     let params = TokenParams::parse(parts.uri.query(), content_type, &body)?;
     let credentials = ClientCredentials::from_request(&parts.headers, &params)?;
+    limit(state.limits.per_client.as_ref(), &credentials.client_id)?;
     let grant_type = params.require("grant_type")?;
     let client = service.authenticate(&credentials).await?;
     match grant_type {

@@ -21,9 +21,13 @@ use axum::Router;
 
 /// Every route, with the middleware stack applied.
 pub fn router(state: AppState) -> Router {
+    let token_limits = maecenas_oauth::TokenLimits {
+        per_client: state.limits().oauth_token_client.clone(),
+        per_address: state.limits().oauth_token_address.clone(),
+    };
     let routes = Router::new()
         .merge(health::router())
         .merge(pages::router())
-        .merge(maecenas_oauth::router(state.oauth().clone()));
+        .merge(maecenas_oauth::router(state.oauth().clone(), token_limits));
     middleware::apply(routes, &state.settings().limits).with_state(state)
 }

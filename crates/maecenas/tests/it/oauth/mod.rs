@@ -5,6 +5,7 @@
 
 mod cli;
 mod fixture;
+mod limits;
 
 use maecenas_testkit::both_backends;
 use serde_json::json;
