@@ -6,6 +6,7 @@
 mod cli;
 mod fixture;
 mod limits;
+mod real_clients;
 
 use maecenas_testkit::both_backends;
 use serde_json::json;
