@@ -36,12 +36,19 @@ async fn run(command: &mut Command) -> Value {
         .expect("client started");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "client failed ({}):\n{stdout}\n{stderr}", output.status);
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\n{stderr}"))
+    assert!(
+        output.status.success(),
+        "client failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\n{stderr}"))
 }
 
 fn token<'v>(body: &'v Value, key: &str) -> &'v str {
-    body[key].as_str().unwrap_or_else(|| panic!("no {key} in {body}"))
+    body[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {key} in {body}"))
 }
 
 both_backends! {
