@@ -1,0 +1,319 @@
+//! Channels and their subscribers: per-channel `seq` and a bounded history ring for recovery,
+//! JOIN/LEAVE pushes, and a bounded outbound queue per connection — a connection whose queue is
+//! full is closed with 3008 "slow" and nobody else waits for it. [`Broker`] is the seam a
+//! multi-instance (Redis) broker will fill; [`Hub`] is the in-process one.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+};
+
+use axum::extract::ws::Utf8Bytes;
+use serde_json::value::RawValue;
+use tokio::sync::{mpsc, watch};
+use uuid::Uuid;
+
+use crate::protocol::{
+    ClientInfo, Disconnect, JoinLeave, Publication, Push, PushFrame, PushType, encode,
+};
+
+/// Asks a connection to close; the first reason wins.
+#[derive(Debug)]
+pub struct Closer(watch::Sender<Option<Disconnect>>);
+
+impl Closer {
+    /// A closer and the receiver the connection watches.
+    pub fn new() -> (Arc<Self>, watch::Receiver<Option<Disconnect>>) {
+        let (tx, rx) = watch::channel(None);
+        (Arc::new(Self(tx)), rx)
+    }
+
+    /// Closes the connection with `reason` unless it is already closing.
+    pub fn close(&self, reason: Disconnect) {
+        self.0.send_if_modified(|current| {
+            let first = current.is_none();
+            if first {
+                *current = Some(reason);
+            }
+            first
+        });
+    }
+}
+
+/// Where a connection's outgoing frames go: a bounded queue drained by its writer.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    tx: mpsc::Sender<Utf8Bytes>,
+    closer: Arc<Closer>,
+}
+
+impl Outbox {
+    /// An outbox over `tx` that closes through `closer` when full.
+    pub fn new(tx: mpsc::Sender<Utf8Bytes>, closer: Arc<Closer>) -> Self {
+        Self { tx, closer }
+    }
+
+    /// Queues `frame`. A full queue means the client does not read fast enough: it is closed
+    /// with 3008 and `false` is returned, as it is when the connection has gone.
+    pub fn push(&self, frame: Utf8Bytes) -> bool {
+        match self.tx.try_send(frame) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.closer.close(Disconnect::SLOW);
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+}
+
+/// Where a resubscribing client left off.
+#[derive(Debug, Clone, Default)]
+pub struct RecoverFrom {
+    /// The last seq it saw.
+    pub seq: u64,
+    /// The epoch it saw it in; empty means "whatever the current one is".
+    pub epoch: String,
+}
+
+/// What a subscriber learns about the channel as it subscribes.
+#[derive(Debug)]
+pub struct Snapshot<'a> {
+    /// The channel's current seq.
+    pub seq: u64,
+    /// The channel's epoch (changes when its history is lost, e.g. on restart).
+    pub epoch: &'a str,
+    /// Missed publications, newest first; empty unless recovery was asked for.
+    pub missed: Vec<Publication<'a>>,
+    /// Whether nothing the client asked for is missing.
+    pub recovered: bool,
+}
+
+/// Why a subscribe failed.
+#[derive(Debug)]
+pub enum SubscribeError {
+    /// The reply could not be encoded.
+    Encode,
+    /// The subscriber's queue is full or gone.
+    Closed,
+}
+
+/// A subscription request.
+#[derive(Debug)]
+pub struct Subscription<'a> {
+    /// The channel.
+    pub channel: &'a str,
+    /// The subscriber, as JOIN/LEAVE pushes show it.
+    pub info: &'a ClientInfo,
+    /// Its outbox.
+    pub outbox: Outbox,
+    /// Where to recover from, if asked.
+    pub recover: Option<RecoverFrom>,
+}
+
+/// Builds the subscribe reply from the snapshot; it is queued before any publication.
+pub type ReplyBuilder<'r> = &'r dyn Fn(&Snapshot<'_>) -> Result<String, serde_json::Error>;
+
+/// Publishing and subscribing, in process or across instances.
+pub trait Broker: Send + Sync + std::fmt::Debug {
+    /// Publishes `data` on `channel`, returning its seq.
+    fn publish(&self, channel: &str, data: Box<RawValue>) -> Result<u64, serde_json::Error>;
+    /// Adds a subscriber. Atomically with respect to publications: queues the reply built by
+    /// `reply`, then (with the subscriber added) a JOIN push to every subscriber.
+    fn subscribe(
+        &self,
+        sub: Subscription<'_>,
+        reply: ReplyBuilder<'_>,
+    ) -> Result<(), SubscribeError>;
+    /// Removes a subscriber and tells the others it left. A no-op when it was not subscribed.
+    fn unsubscribe(&self, channel: &str, client: &str);
+    /// How many connections are subscribed to `channel`.
+    fn subscribers(&self, channel: &str) -> usize;
+}
+
+struct Stored {
+    seq: u64,
+    data: Arc<RawValue>,
+}
+
+struct Subscriber {
+    info: ClientInfo,
+    outbox: Outbox,
+}
+
+struct Channel {
+    epoch: String,
+    seq: u64,
+    history: VecDeque<Stored>,
+    subscribers: HashMap<String, Subscriber>,
+}
+
+impl Channel {
+    fn new() -> Self {
+        let mut epoch = Uuid::new_v4().simple().to_string();
+        epoch.truncate(8);
+        Self {
+            epoch,
+            seq: 0,
+            history: VecDeque::new(),
+            subscribers: HashMap::new(),
+        }
+    }
+
+    fn broadcast(&self, frame: &Utf8Bytes) {
+        for sub in self.subscribers.values() {
+            sub.outbox.push(frame.clone());
+        }
+    }
+
+    /// Legacy seq recovery: publications after `from.seq`, newest first. `recovered` is false
+    /// when the epoch changed or the ring no longer reaches back far enough.
+    fn snapshot(&self, from: Option<&RecoverFrom>) -> Snapshot<'_> {
+        let mut snapshot = Snapshot {
+            seq: self.seq,
+            epoch: &self.epoch,
+            missed: Vec::new(),
+            recovered: false,
+        };
+        let Some(from) = from else {
+            return snapshot;
+        };
+        let same_epoch = from.epoch.is_empty() || from.epoch == self.epoch;
+        let after = if same_epoch { from.seq } else { 0 };
+        snapshot.missed = self
+            .history
+            .iter()
+            .rev()
+            .take_while(|p| p.seq > after)
+            .map(|p| Publication {
+                seq: p.seq,
+                data: &p.data,
+            })
+            .collect();
+        let oldest = self.history.front().map_or(self.seq + 1, |p| p.seq);
+        snapshot.recovered = same_epoch && (from.seq >= self.seq || oldest <= from.seq + 1);
+        snapshot
+    }
+}
+
+/// The in-process broker.
+#[derive(Debug)]
+pub struct Hub {
+    channels: Mutex<HashMap<String, Channel>>,
+    history_size: usize,
+}
+
+impl std::fmt::Debug for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Channel")
+            .field("seq", &self.seq)
+            .field("subscribers", &self.subscribers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Hub {
+    /// A hub keeping the last `history_size` publications of each channel.
+    pub fn new(history_size: usize) -> Self {
+        Self {
+            channels: Mutex::new(HashMap::new()),
+            history_size,
+        }
+    }
+
+    fn channels(&self) -> MutexGuard<'_, HashMap<String, Channel>> {
+        self.channels.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn join_leave(kind: PushType, channel: &str, info: &ClientInfo) -> Option<Utf8Bytes> {
+    let frame = PushFrame {
+        result: Push {
+            kind,
+            channel,
+            data: JoinLeave { info },
+        },
+    };
+    encode(&frame).ok().map(Utf8Bytes::from)
+}
+
+impl Broker for Hub {
+    fn publish(&self, channel: &str, data: Box<RawValue>) -> Result<u64, serde_json::Error> {
+        let mut channels = self.channels();
+        let ch = channels
+            .entry(channel.to_owned())
+            .or_insert_with(Channel::new);
+        let seq = ch.seq + 1;
+        let frame = encode(&PushFrame {
+            result: Push {
+                kind: PushType::Publication,
+                channel,
+                data: Publication { seq, data: &data },
+            },
+        })?;
+        ch.seq = seq;
+        ch.history.push_back(Stored {
+            seq,
+            data: Arc::from(data),
+        });
+        while ch.history.len() > self.history_size {
+            ch.history.pop_front();
+        }
+        ch.broadcast(&Utf8Bytes::from(frame));
+        Ok(seq)
+    }
+
+    fn subscribe(
+        &self,
+        sub: Subscription<'_>,
+        reply: ReplyBuilder<'_>,
+    ) -> Result<(), SubscribeError> {
+        let mut channels = self.channels();
+        let ch = channels
+            .entry(sub.channel.to_owned())
+            .or_insert_with(Channel::new);
+        let frame =
+            reply(&ch.snapshot(sub.recover.as_ref())).map_err(|_| SubscribeError::Encode)?;
+        if !sub.outbox.push(Utf8Bytes::from(frame)) {
+            return Err(SubscribeError::Closed);
+        }
+        ch.subscribers.insert(
+            sub.info.client.clone(),
+            Subscriber {
+                info: sub.info.clone(),
+                outbox: sub.outbox,
+            },
+        );
+        if let Some(join) = join_leave(PushType::Join, sub.channel, sub.info) {
+            ch.broadcast(&join);
+        }
+        Ok(())
+    }
+
+    fn unsubscribe(&self, channel: &str, client: &str) {
+        let mut channels = self.channels();
+        let Some(ch) = channels.get_mut(channel) else {
+            return;
+        };
+        let leave = ch
+            .subscribers
+            .remove(client)
+            .and_then(|gone| join_leave(PushType::Leave, channel, &gone.info));
+        if let Some(leave) = leave {
+            ch.broadcast(&leave);
+        }
+        if ch.subscribers.is_empty() && ch.history.is_empty() {
+            channels.remove(channel);
+        }
+    }
+
+    fn subscribers(&self, channel: &str) -> usize {
+        self.channels()
+            .get(channel)
+            .map_or(0, |ch| ch.subscribers.len())
+    }
+}
+
+#[cfg(test)]
+#[path = "hub_tests.rs"]
+mod tests;
