@@ -24,12 +24,17 @@ impl std::fmt::Debug for CsrfKey {
 
 impl CsrfKey {
     pub(crate) fn derive(secret: &[u8; 32]) -> Self {
-        Self(hmac(secret, b"maecenas csrf key v1"))
+        Self(derive_key(secret, b"maecenas csrf key v1"))
     }
 
     fn sign(&self, value: &str) -> String {
         hex::encode(hmac(&self.0, value.as_bytes()))
     }
+}
+
+/// A purpose-bound key: HMAC-SHA256(instance secret, label).
+pub(crate) fn derive_key(secret: &[u8; 32], label: &[u8]) -> [u8; 32] {
+    hmac(secret, label)
 }
 
 fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {

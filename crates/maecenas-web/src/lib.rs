@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(health::router())
         .merge(pages::router())
-        .merge(maecenas_oauth::router(state.oauth().clone(), token_limits));
+        .merge(maecenas_oauth::router(state.oauth().clone(), token_limits))
+        .merge(maecenas_realtime::router(state.realtime().clone()));
     middleware::apply(routes, &state.settings().limits).with_state(state)
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use maecenas_core::{Accounts, RateLimits, Sessions};
 use maecenas_oauth::OAuthService;
+use maecenas_realtime::{Realtime, RealtimeConfig};
 use maecenas_store::Store;
 use maecenas_types::SharedClock;
 
@@ -17,6 +18,7 @@ pub struct AppState {
     accounts: Accounts,
     sessions: Sessions,
     oauth: OAuthService,
+    realtime: Realtime,
     limits: RateLimits,
     settings: Arc<WebSettings>,
     csrf: CsrfKey,
@@ -31,6 +33,11 @@ impl AppState {
             limits,
             sessions: Sessions::new(store.clone(), clock.clone()),
             oauth: OAuthService::new(store.clone(), clock.clone()),
+            realtime: Realtime::new(
+                crate::csrf::derive_key(&settings.secret_key, b"maecenas centrifugo key v1"),
+                clock.clone(),
+                RealtimeConfig::default(),
+            ),
             csrf: CsrfKey::derive(&settings.secret_key),
             settings: Arc::new(settings),
             store,
@@ -66,6 +73,11 @@ impl AppState {
     /// The OAuth authorization server.
     pub fn oauth(&self) -> &OAuthService {
         &self.oauth
+    }
+
+    /// The real-time server (Centrifugo v2 WebSocket): tokens and publishing.
+    pub fn realtime(&self) -> &Realtime {
+        &self.realtime
     }
 
     /// Web settings.

@@ -10,6 +10,8 @@ mod cli;
 #[cfg(test)]
 mod oauth;
 #[cfg(test)]
+mod realtime;
+#[cfg(test)]
 mod server;
 #[cfg(test)]
 mod support;
