@@ -1,0 +1,296 @@
+//! `loadgen`: a closed-loop load generator for OAuth refresh-token rotation chains.
+//!
+//! Each of `--connections` keep-alive HTTP/1.1 connections owns one refresh token (line *i* of
+//! `--tokens`) and repeatedly posts `grant_type=refresh_token` with the client credentials in the
+//! form body, continuing with the `refresh_token` of each answer. After `--warmup` seconds it
+//! records every request's latency for `--seconds` seconds and prints one JSON line:
+//! `{requests, errors, seconds, rps, p50_ms, p99_ms, …}`. Any non-200 answer (or transport
+//! error) is an error and ends that connection's chain, since its token may be spent. Only
+//! loopback targets are accepted.
+
+use std::{
+    net::{SocketAddr, ToSocketAddrs},
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use clap::Parser;
+use hdrhistogram::Histogram;
+use http::{Request, StatusCode, Uri, header};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpStream;
+
+/// Drive refresh-token rotation chains against an OAuth token endpoint on loopback.
+#[derive(Debug, Parser)]
+#[command(name = "loadgen")]
+struct Args {
+    /// Token endpoint, e.g. http://127.0.0.1:8080/api/oauth2/token (loopback only).
+    #[arg(long)]
+    url: Uri,
+    /// client_id sent in the form body.
+    #[arg(long)]
+    client_id: String,
+    /// client_secret sent in the form body (client_secret_post).
+    #[arg(long)]
+    client_secret: String,
+    /// File with one refresh token per line; one chain (connection) per line is used.
+    #[arg(long)]
+    tokens: PathBuf,
+    /// Concurrent keep-alive connections, each following its own rotation chain.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Measured duration in seconds.
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    /// Warm-up before measuring, in seconds (requests run but are not recorded).
+    #[arg(long, default_value_t = 3)]
+    warmup: u64,
+    /// Runtime worker threads of the generator itself.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// A name for this side, copied into the output.
+    #[arg(long, default_value = "")]
+    label: String,
+}
+
+/// The JSON summary printed on stdout.
+#[derive(Debug, Serialize)]
+struct Summary {
+    label: String,
+    url: String,
+    connections: usize,
+    /// Requests completed inside the measured window (started after the warm-up).
+    requests: u64,
+    /// Non-200 answers and transport errors inside the measured window.
+    errors: u64,
+    /// Errors during the warm-up.
+    warmup_errors: u64,
+    /// Chains that ended early because of an error.
+    broken_chains: u64,
+    seconds: f64,
+    rps: f64,
+    p50_ms: f64,
+    p90_ms: f64,
+    p99_ms: f64,
+    p999_ms: f64,
+    max_ms: f64,
+    mean_ms: f64,
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenAnswer {
+    refresh_token: String,
+}
+
+/// Shared, read-only request settings.
+#[derive(Debug)]
+struct Target {
+    addr: SocketAddr,
+    authority: String,
+    path: String,
+    client_id: String,
+    client_secret: String,
+    measure_from: Instant,
+    end: Instant,
+    /// Error bodies printed so far (only the first few are shown).
+    shown_errors: AtomicU64,
+}
+
+/// What one connection did.
+#[derive(Debug)]
+struct ChainResult {
+    histogram: Histogram<u64>,
+    requests: u64,
+    errors: u64,
+    warmup_errors: u64,
+    broken: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.threads.max(1))
+        .enable_all()
+        .build()
+        .context("building the tokio runtime")?;
+    let summary = runtime.block_on(run(args))?;
+    println!("{}", serde_json::to_string(&summary)?);
+    Ok(())
+}
+
+async fn run(args: Args) -> anyhow::Result<Summary> {
+    if args.url.scheme_str() != Some("http") {
+        bail!("--url must be an http:// URL");
+    }
+    let authority = args
+        .url
+        .authority()
+        .context("--url needs a host and port")?
+        .to_string();
+    let addr = authority
+        .to_socket_addrs()
+        .with_context(|| format!("resolving {authority}"))?
+        .next()
+        .with_context(|| format!("{authority} resolves to nothing"))?;
+    if !addr.ip().is_loopback() {
+        bail!("refusing non-loopback target {addr}");
+    }
+    let text = std::fs::read_to_string(&args.tokens)
+        .with_context(|| format!("reading {}", args.tokens.display()))?;
+    let tokens: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if tokens.len() < args.connections {
+        bail!(
+            "{} has {} tokens, need one per connection ({})",
+            args.tokens.display(),
+            tokens.len(),
+            args.connections
+        );
+    }
+    let start = Instant::now();
+    let measure_from = start + Duration::from_secs(args.warmup);
+    let end = measure_from + Duration::from_secs(args.seconds);
+    let target = Arc::new(Target {
+        addr,
+        authority,
+        path: args
+            .url
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), ToString::to_string),
+        client_id: args.client_id.clone(),
+        client_secret: args.client_secret.clone(),
+        measure_from,
+        end,
+        shown_errors: AtomicU64::new(0),
+    });
+    let mut tasks = Vec::with_capacity(args.connections);
+    for token in tokens.into_iter().take(args.connections) {
+        tasks.push(tokio::spawn(chain(Arc::clone(&target), token)));
+    }
+    let mut histogram = new_histogram()?;
+    let (mut requests, mut errors, mut warmup_errors, mut broken) = (0, 0, 0, 0);
+    for task in tasks {
+        let result = task.await.context("a connection task failed")??;
+        histogram
+            .add(&result.histogram)
+            .context("merging histograms")?;
+        requests += result.requests;
+        errors += result.errors;
+        warmup_errors += result.warmup_errors;
+        broken += u64::from(result.broken);
+    }
+    let seconds = Duration::from_secs(args.seconds).as_secs_f64();
+    let ms = |micros: u64| micros as f64 / 1000.0;
+    Ok(Summary {
+        label: args.label,
+        url: args.url.to_string(),
+        connections: args.connections,
+        requests,
+        errors,
+        warmup_errors,
+        broken_chains: broken,
+        seconds,
+        rps: requests as f64 / seconds,
+        p50_ms: ms(histogram.value_at_quantile(0.50)),
+        p90_ms: ms(histogram.value_at_quantile(0.90)),
+        p99_ms: ms(histogram.value_at_quantile(0.99)),
+        p999_ms: ms(histogram.value_at_quantile(0.999)),
+        max_ms: ms(histogram.max()),
+        mean_ms: histogram.mean() / 1000.0,
+    })
+}
+
+/// Microseconds from 1 µs to 60 s at 3 significant digits.
+fn new_histogram() -> anyhow::Result<Histogram<u64>> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).context("creating a histogram")
+}
+
+/// One connection following one rotation chain until the end of the run or its first error.
+async fn chain(target: Arc<Target>, mut token: String) -> anyhow::Result<ChainResult> {
+    let mut result = ChainResult {
+        histogram: new_histogram()?,
+        requests: 0,
+        errors: 0,
+        warmup_errors: 0,
+        broken: false,
+    };
+    let stream = TcpStream::connect(target.addr)
+        .await
+        .with_context(|| format!("connecting to {}", target.addr))?;
+    stream.set_nodelay(true)?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream)).await?;
+    let driver = tokio::spawn(connection);
+    while Instant::now() < target.end {
+        let started = Instant::now();
+        let outcome = refresh_once(&target, &mut sender, &token).await;
+        let elapsed = started.elapsed();
+        let measured = started >= target.measure_from;
+        match outcome {
+            Ok(next) => {
+                token = next;
+                if measured {
+                    result.requests += 1;
+                    let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+                    result.histogram.saturating_record(micros.max(1));
+                }
+            }
+            Err(err) => {
+                if measured {
+                    result.errors += 1;
+                } else {
+                    result.warmup_errors += 1;
+                }
+                if target.shown_errors.fetch_add(1, Ordering::Relaxed) < 5 {
+                    eprintln!("loadgen: chain ended: {err:#}");
+                }
+                result.broken = true;
+                break;
+            }
+        }
+    }
+    drop(sender);
+    driver.abort();
+    Ok(result)
+}
+
+/// Posts one refresh grant and returns the next refresh token of the chain.
+async fn refresh_once(
+    target: &Target,
+    sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    token: &str,
+) -> anyhow::Result<String> {
+    let form = serde_urlencoded::to_string([
+        ("grant_type", "refresh_token"),
+        ("refresh_token", token),
+        ("client_id", target.client_id.as_str()),
+        ("client_secret", target.client_secret.as_str()),
+    ])?;
+    let request = Request::post(target.path.as_str())
+        .header(header::HOST, target.authority.as_str())
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(Full::new(Bytes::from(form)))?;
+    sender.ready().await.context("connection closed")?;
+    let response = sender.send_request(request).await?;
+    let status = response.status();
+    let body = response.into_body().collect().await?.to_bytes();
+    if status != StatusCode::OK {
+        bail!("HTTP {status}: {}", String::from_utf8_lossy(&body));
+    }
+    let answer: TokenAnswer =
+        serde_json::from_slice(&body).context("the 200 answer has no refresh_token")?;
+    Ok(answer.refresh_token)
+}
