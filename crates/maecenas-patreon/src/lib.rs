@@ -2,4 +2,18 @@
 //! a typed JSON:API engine that reproduces Patreon's conventions and the quirks its clients
 //! depend on (`shared/specs/patreon.md` §2).
 
+pub mod auth;
 pub mod jsonapi;
+mod state;
+pub mod v2;
+
+pub use state::{PatreonLimits, PatreonState};
+
+use axum::Router;
+
+/// Every Patreon API route, over its own state so any application state can merge it.
+pub fn router<S: Clone + Send + Sync + 'static>(state: PatreonState) -> Router<S> {
+    Router::new()
+        .nest("/api/oauth2/v2", v2::router())
+        .with_state(state)
+}

@@ -10,6 +10,7 @@ pub mod entities;
 mod error;
 pub mod events;
 pub mod members;
+pub mod memberships;
 pub mod migration;
 pub mod money;
 pub mod oauth;

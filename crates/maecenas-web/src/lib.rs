@@ -29,6 +29,20 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(pages::router())
         .merge(maecenas_oauth::router(state.oauth().clone(), token_limits))
-        .merge(maecenas_realtime::router(state.realtime().clone()));
+        .merge(maecenas_realtime::router(state.realtime().clone()))
+        .merge(maecenas_patreon::router(patreon_state(&state)));
     middleware::apply(routes, &state.settings().limits).with_state(state)
+}
+
+/// What the Patreon API routes need from the application state.
+fn patreon_state(state: &AppState) -> maecenas_patreon::PatreonState {
+    maecenas_patreon::PatreonState {
+        store: state.store().clone(),
+        oauth: state.oauth().clone(),
+        limits: maecenas_patreon::PatreonLimits {
+            per_client: state.limits().patreon_client.clone(),
+            per_token: state.limits().patreon_token.clone(),
+        },
+        public_url: state.settings().public_url.clone(),
+    }
 }

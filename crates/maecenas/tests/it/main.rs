@@ -10,6 +10,8 @@ mod cli;
 #[cfg(test)]
 mod oauth;
 #[cfg(test)]
+mod patreon;
+#[cfg(test)]
 mod realtime;
 #[cfg(test)]
 mod server;

@@ -1,0 +1,35 @@
+//! What the Patreon handlers share: the store, the authorization server, the API rate limits and
+//! the public URL absolute links are built from.
+
+use std::sync::Arc;
+
+use maecenas_core::ratelimit::KeyedLimiter;
+use maecenas_oauth::OAuthService;
+use maecenas_store::Store;
+use url::Url;
+
+/// Patreon's two API limits (`patreon.md` §8).
+#[derive(Debug, Clone)]
+pub struct PatreonLimits {
+    /// Per OAuth client (100 requests per 2 s).
+    pub per_client: Arc<dyn KeyedLimiter>,
+    /// Per token, i.e. client and user (100 per minute); refreshing does not reset it.
+    pub per_token: Arc<dyn KeyedLimiter>,
+}
+
+/// State of the Patreon routes.
+#[derive(Debug, Clone)]
+pub struct PatreonState {
+    pub store: Store,
+    pub oauth: OAuthService,
+    pub limits: PatreonLimits,
+    /// The server's public URL, ending in `/`.
+    pub public_url: Url,
+}
+
+impl PatreonState {
+    /// The absolute URL of a v2 API path such as `campaigns/7`.
+    pub fn v2_url(&self, path: &str) -> String {
+        format!("{}api/oauth2/v2/{path}", self.public_url)
+    }
+}
