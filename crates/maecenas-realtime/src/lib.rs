@@ -27,7 +27,7 @@ pub use crate::token::{TokenError, TokenKey};
 #[derive(Debug, Clone)]
 pub struct RealtimeConfig {
     /// WebSocket ping frames are sent this often (Centrifugo: 25 s); a connected client that
-    /// sends nothing (not even a pong) for 10/9 of it is dropped.
+    /// sends nothing (not even a pong) for twice that long is dropped without a close frame.
     pub ping_interval: Duration,
     /// A client that has not connected successfully by then is closed with 3007 (25 s).
     pub connect_timeout: Duration,
