@@ -9,6 +9,7 @@ use maecenas_testkit::{TestApp, both_backends};
 use maecenas_types::ScopeSet;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use tokio::process::Command;
 
 struct Demo {
     app: TestApp,
@@ -212,5 +213,41 @@ both_backends! {
         // Another user's token through the same client is not affected.
         let creator = d.token(&d.creds.creator.email, "identity").await;
         assert_eq!(d.get("/api/oauth2/v2/identity", Some(&creator)).await.0, StatusCode::OK);
+    }
+
+    async fn patreon_v2_python_client_reads_identity(db: TestDb) {
+        let d = Demo::new(db).await;
+        let token = d.token(&d.creds.patron.email, "identity identity[email] identity.memberships").await;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients");
+        let python = dir.join(".venv-v2/bin/python");
+        assert!(python.exists(), "patreon-v2's virtualenv is missing: run scripts/test (it creates tests/clients/.venv-v2)");
+        let output = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            Command::new(python).current_dir(&dir).kill_on_drop(true)
+                .args(["patreon_v2_identity.py", &d.app.url(""), &token]).output(),
+        ).await.unwrap().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "patreon-v2 failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+        let parsed: Value = serde_json::from_str(stdout.trim()).unwrap();
+
+        // Checked against the seeded rows, not only the shape.
+        let store = &d.app.db.store;
+        let patron = store.user_by_email(&d.creds.patron.email).await.unwrap().unwrap();
+        assert_eq!(parsed["id"], patron.id.to_string());
+        assert_eq!(parsed["type"], "user");
+        assert_eq!(parsed["attributes"]["email"], patron.email);
+        assert_eq!(parsed["attributes"]["full_name"], patron.full_name);
+        assert_eq!(parsed["attributes"]["is_email_verified"], patron.is_email_verified);
+        let memberships = store.memberships_of_user(patron.id).await.unwrap();
+        assert_eq!(parsed["memberships"], json!(memberships.iter().map(|m| m.id.to_string()).collect::<Vec<_>>()));
+        let member = &memberships[0];
+        assert_eq!(parsed["member_attributes"][0], json!({
+            "patron_status": member.patron_status,
+            "currently_entitled_amount_cents": member.currently_entitled_amount_cents,
+            "lifetime_support_cents": member.lifetime_support_cents,
+        }));
+        let tiers = store.entitled_tiers(&[member.id]).await.unwrap().remove(&member.id).unwrap();
+        let expected: Vec<Value> = tiers.iter().map(|t| json!({"id": t.id.to_string(), "attributes": {"title": t.title, "amount_cents": t.amount_cents}})).collect();
+        assert_eq!(parsed["tiers"], json!(expected));
     }
 }
