@@ -109,8 +109,12 @@ impl OAuthService {
         Self { store, clock }
     }
 
-    fn now(&self) -> DateTime<Utc> {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
     }
 
     /// Registers a confidential client with a random 48-character `client_id` and secret.
@@ -410,7 +414,7 @@ impl OAuthService {
 }
 
 /// Scopes as this server stored them; names it no longer knows are dropped.
-fn parse_stored(text: &str) -> ScopeSet {
+pub(crate) fn parse_stored(text: &str) -> ScopeSet {
     text.split(' ')
         .filter_map(|name| ScopeSet::parse(name).ok())
         .flat_map(|set| set.iter().collect::<Vec<_>>())
@@ -418,7 +422,7 @@ fn parse_stored(text: &str) -> ScopeSet {
 }
 
 /// A new access + refresh pair under `grant_id`, and the rows to store for it.
-fn mint(
+pub(crate) fn mint(
     grant_id: i64,
     access_scopes: &ScopeSet,
     refresh_scopes: &ScopeSet,

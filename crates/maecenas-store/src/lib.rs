@@ -14,6 +14,7 @@ pub mod memberships;
 pub mod migration;
 pub mod money;
 pub mod oauth;
+pub mod oauth_manage;
 pub mod oauth_tokens;
 
 pub use connect::{Backend, ConnectOptions};

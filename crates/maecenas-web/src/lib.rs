@@ -28,6 +28,11 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(health::router())
         .merge(pages::router())
+        .merge(maecenas_oauth::endpoints_router(
+            state.oauth().clone(),
+            token_limits.clone(),
+            maecenas_oauth::Issuer::new(&state.settings().public_url),
+        ))
         .merge(maecenas_oauth::router(state.oauth().clone(), token_limits))
         .merge(maecenas_realtime::router(state.realtime().clone()))
         .merge(maecenas_patreon::router(patreon_state(&state)));
