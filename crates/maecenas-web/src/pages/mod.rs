@@ -1,6 +1,7 @@
 //! Server-rendered pages, one module per area.
 
 mod accounts;
+mod developer;
 mod home;
 mod profile;
 
@@ -15,6 +16,18 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/login", get(accounts::login_form).post(accounts::login))
         .route("/logout", axum::routing::post(accounts::logout))
         .route("/profile", get(profile::show).post(profile::update))
+        .route(
+            "/portal/clients",
+            get(developer::show).post(developer::create),
+        )
+        .route(
+            "/portal/clients/{client_id}/creator-token",
+            axum::routing::post(developer::issue_token),
+        )
+        .route(
+            "/portal/clients/{client_id}/creator-token/refresh",
+            axum::routing::post(developer::refresh_token),
+        )
 }
 
 /// Any path no route claims.

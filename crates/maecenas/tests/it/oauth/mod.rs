@@ -1,11 +1,13 @@
 //! The OAuth token endpoints over real HTTP on both backends: parameters wherever clients put
 //! them, client authentication, single-use codes, PKCE, refresh rotation and races. Tests are
 //! named after the requirement they check (`security-reliability.md` §1). `admin client` and
-//! `admin token` are in [`cli`]; revocation, introspection and metadata in [`revocation`].
+//! `admin token` are in [`cli`]; revocation, introspection and metadata in [`revocation`]; the
+//! developer portal in [`portal`].
 
 mod cli;
 mod fixture;
 mod limits;
+mod portal;
 mod real_clients;
 mod revocation;
 
