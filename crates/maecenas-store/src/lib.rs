@@ -14,6 +14,7 @@ pub mod memberships;
 pub mod migration;
 pub mod money;
 pub mod oauth;
+pub mod oauth_consents;
 pub mod oauth_manage;
 pub mod oauth_tokens;
 

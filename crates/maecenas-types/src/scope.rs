@@ -152,6 +152,37 @@ impl Scope {
         }
     }
 
+    /// What the scope lets an application do, in one line for a person deciding whether to
+    /// allow it (the consent and connected-apps pages).
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Identity => "See your name, profile picture and public profile.",
+            Self::IdentityEmail => "See your e-mail address.",
+            Self::IdentityMemberships => {
+                "See every creator you support and your membership with each."
+            }
+            Self::Campaigns => "See your campaigns, with their tiers, benefits and goals.",
+            Self::WriteCampaignsWebhook => {
+                "Create, change and delete webhooks that tell this app about your campaign."
+            }
+            Self::CampaignsMembers => "See who supports your campaigns, with tiers and amounts.",
+            Self::CampaignsMembersEmail => "See the e-mail addresses of your members.",
+            Self::CampaignsMembersAddress => "See the postal addresses of your members.",
+            Self::CampaignsPosts => "See your campaigns' posts, including members-only ones.",
+            Self::V1Users => "See your profile and e-mail address (API v1).",
+            Self::V1PledgesToMe => "See your pledges to this app's creator (API v1).",
+            Self::V1MyCampaign => "See your own campaign (API v1).",
+            Self::V1Campaigns => "See other creators' campaigns (API v1).",
+            Self::V1Pledges => "See your pledges to other creators (API v1).",
+            Self::DaUserShow => "See your name, avatar, e-mail and alert-channel identifier.",
+            Self::DaDonationSubscribe => "Receive your donations live, as they arrive.",
+            Self::DaDonationIndex => "See the list of donations you have received.",
+            Self::DaCustomAlertStore => "Show its own alerts in your stream overlay.",
+            Self::DaGoalSubscribe => "Follow your donation goals live.",
+            Self::DaPollSubscribe => "Follow your polls live.",
+        }
+    }
+
     /// Every Patreon v2 scope: what a client owner's own token carries.
     pub fn all_v2() -> impl Iterator<Item = Self> {
         Self::ALL
@@ -206,6 +237,11 @@ impl ScopeSet {
                 .into_iter()
                 .collect(),
         )
+    }
+
+    /// DonationAlerts' default when an authorize request names no scope: `oauth-user-show`.
+    pub fn donationalerts_default() -> Self {
+        Self([Scope::DaUserShow].into_iter().collect())
     }
 
     /// Every Patreon v2 scope (the creator's access token).
@@ -300,6 +336,13 @@ mod tests {
             Err(ScopeError::BadCharacter)
         );
         assert!(ScopeSet::parse("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn every_scope_is_explained_in_one_distinct_line() {
+        let lines: BTreeSet<&str> = Scope::ALL.iter().map(|s| s.description()).collect();
+        assert_eq!(lines.len(), Scope::ALL.len());
+        assert!(lines.iter().all(|l| l.ends_with('.') && !l.contains('\n')));
     }
 
     #[test]

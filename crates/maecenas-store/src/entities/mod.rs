@@ -13,6 +13,7 @@ pub mod member;
 pub mod member_tier;
 pub mod oauth_client;
 pub mod oauth_code;
+pub mod oauth_consent;
 pub mod oauth_grant;
 pub mod oauth_token;
 pub mod pledge_event;

@@ -6,6 +6,7 @@ mod m0002_campaigns;
 mod m0003_money;
 mod m0004_oauth;
 mod m0005_delivery;
+mod m0006_oauth_consents;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_money::Migration),
             Box::new(m0004_oauth::Migration),
             Box::new(m0005_delivery::Migration),
+            Box::new(m0006_oauth_consents::Migration),
         ]
     }
 }
