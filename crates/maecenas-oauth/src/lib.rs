@@ -1,9 +1,12 @@
 //! The OAuth 2.0 authorization server for both dialects: client registration and
-//! authentication, authorization codes with PKCE, access and refresh tokens with rotation, the
+//! authentication, the authorization request and its single-use consent, the user's connected
+//! apps, authorization codes with PKCE, access and refresh tokens with rotation, the
 //! Patreon and DonationAlerts token endpoints and their RFC 6749 error type, revocation
 //! (RFC 7009), introspection (RFC 7662), metadata (RFC 8414) and the developer portal's client
 //! registration and creator tokens.
 
+pub mod authorize;
+pub mod consent;
 pub mod creator;
 pub mod endpoint;
 pub mod error;
@@ -16,6 +19,11 @@ pub mod revoke;
 pub mod service;
 pub mod token;
 
+pub use authorize::{
+    AuthorizationResponse, AuthorizeErrorCode, AuthorizeQuery, AuthorizeRequest, Destination,
+    PageRefusal, ResponseType,
+};
+pub use consent::{ConnectedApp, ConsentError};
 pub use creator::{ClientRegistration, CreatorToken};
 pub use endpoint::router as endpoints_router;
 pub use error::{ErrorCode, OAuthError};

@@ -78,16 +78,23 @@ impl FromRequestParts<AppState> for RequireUser {
             .map_err(LoginRequired::Error)?
         {
             MaybeUser(Some(user)) => Ok(Self(user)),
-            MaybeUser(None) => {
-                let here = parts
-                    .extensions
-                    .get::<OriginalUri>()
-                    .map_or_else(|| parts.uri.path().to_owned(), |u| u.0.path().to_owned());
-                let next = serde_urlencoded::to_string([("next", here)]).unwrap_or_default();
-                Err(LoginRequired::Redirect(format!("/login?{next}")))
-            }
+            MaybeUser(None) => Err(LoginRequired::Redirect(login_url(parts))),
         }
     }
+}
+
+/// The login page, with `next` set to this request's full path and query so the visitor comes
+/// back to exactly here (an authorize URL keeps every parameter).
+pub(crate) fn login_url(parts: &Parts) -> String {
+    let uri = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or(&parts.uri, |u| &u.0);
+    let here = uri
+        .path_and_query()
+        .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    let next = serde_urlencoded::to_string([("next", here)]).unwrap_or_default();
+    format!("/login?{next}")
 }
 
 /// The client's address as the socket saw it ("unknown" in-process).
@@ -114,10 +121,41 @@ pub(crate) fn removal_cookie() -> Cookie<'static> {
     Cookie::build((COOKIE, "")).path("/").build()
 }
 
-/// Where to go after logging in: a local path only, never another site.
+/// Where to go after logging in: a local path (with its query) only, never another site. Control
+/// characters are refused too, since browsers drop tabs and newlines (`/\t/evil.example`).
 pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control) =>
+        {
+            n.to_owned()
+        }
         _ => "/profile".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_keeps_local_paths_with_their_query_and_refuses_other_sites() {
+        let authorize = "/oauth2/authorize?response_type=code&client_id=x&state=a%26b";
+        assert_eq!(safe_next(Some(authorize)), authorize);
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "evil",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/profile", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/profile");
     }
 }

@@ -1,6 +1,8 @@
 //! Server-rendered pages, one module per area.
 
 mod accounts;
+mod apps;
+mod authorize;
 mod developer;
 mod home;
 mod profile;
@@ -27,6 +29,19 @@ pub(crate) fn router() -> Router<AppState> {
         .route(
             "/portal/clients/{client_id}/creator-token/refresh",
             axum::routing::post(developer::refresh_token),
+        )
+        .route(
+            "/oauth2/authorize",
+            get(authorize::patreon).post(authorize::answer),
+        )
+        .route(
+            "/oauth/authorize",
+            get(authorize::donationalerts).post(authorize::answer),
+        )
+        .route("/settings/apps", get(apps::show))
+        .route(
+            "/settings/apps/{client_id}/revoke",
+            axum::routing::post(apps::revoke),
         )
 }
 

@@ -2,9 +2,13 @@
 //! them, client authentication, single-use codes, PKCE, refresh rotation and races. Tests are
 //! named after the requirement they check (`security-reliability.md` §1). `admin client` and
 //! `admin token` are in [`cli`]; revocation, introspection and metadata in [`revocation`]; the
-//! developer portal in [`portal`].
+//! developer portal in [`portal`]; the authorization endpoints in [`authorize`]; consent, codes,
+//! the implicit grant and connected apps in [`consent`].
 
+mod authorize;
+mod browser;
 mod cli;
+mod consent;
 mod fixture;
 mod limits;
 mod portal;
