@@ -4,12 +4,12 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use crate::{
     Store, StoreError,
-    entities::{campaign, member, member_tier, tier},
+    entities::{address, campaign, member, member_tier, pledge_event, tier, user},
 };
 
 /// The status of a member who pays now.
@@ -124,5 +124,80 @@ impl Store {
             .all(self.db())
             .await?;
         Ok(rows.into_iter().collect())
+    }
+
+    /// One page of a campaign's members in id order, starting after `after`: a keyset read on
+    /// the `(campaign_id, id)` index, so page 1000 costs what page 1 does.
+    pub async fn members_page(
+        &self,
+        campaign_id: i64,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<member::Model>, StoreError> {
+        let mut query = member::Entity::find().filter(member::Column::CampaignId.eq(campaign_id));
+        if let Some(after) = after {
+            query = query.filter(member::Column::Id.gt(after));
+        }
+        Ok(query
+            .order_by_asc(member::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?)
+    }
+
+    /// How many members a campaign has.
+    pub async fn count_members(&self, campaign_id: i64) -> Result<u64, StoreError> {
+        Ok(member::Entity::find()
+            .filter(member::Column::CampaignId.eq(campaign_id))
+            .count(self.db())
+            .await?)
+    }
+
+    /// The users with these ids.
+    pub async fn users_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, user::Model>, StoreError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = user::Entity::find()
+            .filter(user::Column::Id.is_in(ids.iter().copied()))
+            .all(self.db())
+            .await?;
+        Ok(rows.into_iter().map(|u| (u.id, u)).collect())
+    }
+
+    /// The addresses with these ids.
+    pub async fn addresses_by_ids(
+        &self,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, address::Model>, StoreError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = address::Entity::find()
+            .filter(address::Column::Id.is_in(ids.iter().copied()))
+            .all(self.db())
+            .await?;
+        Ok(rows.into_iter().map(|a| (a.id, a)).collect())
+    }
+
+    /// The pledge history of each of `members`, oldest first.
+    pub async fn pledge_histories(
+        &self,
+        members: &[Uuid],
+    ) -> Result<HashMap<Uuid, Vec<pledge_event::Model>>, StoreError> {
+        if members.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = pledge_event::Entity::find()
+            .filter(pledge_event::Column::MemberId.is_in(members.iter().copied()))
+            .order_by_asc(pledge_event::Column::Date)
+            .order_by_asc(pledge_event::Column::Id)
+            .all(self.db())
+            .await?;
+        let mut by_member: HashMap<Uuid, Vec<pledge_event::Model>> = HashMap::new();
+        for row in rows {
+            by_member.entry(row.member_id).or_default().push(row);
+        }
+        Ok(by_member)
     }
 }

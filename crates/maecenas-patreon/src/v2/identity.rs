@@ -5,24 +5,22 @@
 //! `identity.memberships` only the membership to the client owner's campaign; the user's own
 //! campaign only with `campaigns` (without it the relationship is `null`).
 
-use std::collections::HashMap;
-
 use axum::{
     Json,
     extract::{RawQuery, State},
 };
-use maecenas_store::{
-    StoreError,
-    entities::{campaign, member, tier, user},
-};
+use maecenas_store::entities::member;
 use maecenas_types::Scope;
 
-use super::resources::{CampaignAttributes, MemberAttributes, TierAttributes, UserAttributes};
+use super::{
+    render::{self, MemberVisibility, internal},
+    resources::UserAttributes,
+};
 use crate::{
     auth::Caller,
     jsonapi::{
-        AllowedIncludes, ApiError, Document, IncludeTree, JsonApiQuery, Relationship, Resource,
-        ResourceId, sparse,
+        AllowedIncludes, ApiError, Document, JsonApiQuery, Relationship, Resource, ResourceId,
+        sparse,
     },
     state::PatreonState,
 };
@@ -38,11 +36,6 @@ const INCLUDES: AllowedIncludes = AllowedIncludes(&[
         ]),
     ),
 ]);
-
-fn internal(err: StoreError) -> ApiError {
-    tracing::error!(error = %err, "identity failed");
-    ApiError::internal()
-}
 
 pub(super) async fn show(
     State(state): State<PatreonState>,
@@ -86,7 +79,7 @@ pub(super) async fn show(
             .map(|c| state.v2_url(&format!("campaigns/{}", c.id)));
         resource = resource.relate("campaign", Relationship::to_one(target, related));
         if let Some(c) = &visible {
-            included.push(campaign_resource(&state, &query, c).await?);
+            included.push(render::campaign(&state, &query, c).await?);
         }
     }
 
@@ -97,8 +90,14 @@ pub(super) async fn show(
             .map(|m| ResourceId::new("member", m.id))
             .collect();
         resource = resource.relate("memberships", Relationship::to_many(ids));
-        included
-            .extend(membership_resources(&state, &caller, &query, nested, &me, &members).await?);
+        let visibility = MemberVisibility {
+            email: caller.has(Scope::IdentityEmail),
+            address: false,
+        };
+        let (memberships, related) =
+            render::members(&state, &query, nested, &members, visibility).await?;
+        included.extend(memberships);
+        included.extend(related);
     }
 
     Ok(Json(Document::one(resource).include(included)))
@@ -137,101 +136,4 @@ async fn visible_memberships(
         .into_iter()
         .filter(|m| campaign.as_ref().is_some_and(|c| c.id == m.campaign_id))
         .collect())
-}
-
-async fn campaign_resource(
-    state: &PatreonState,
-    query: &JsonApiQuery,
-    c: &campaign::Model,
-) -> Result<Resource, ApiError> {
-    let counts = state.store.patron_counts(&[c.id]).await.map_err(internal)?;
-    let attributes = CampaignAttributes::new(
-        c,
-        counts.get(&c.id).copied().unwrap_or(0),
-        state.public_url.as_str(),
-    );
-    Ok(Resource::new(
-        "campaign",
-        c.id,
-        sparse(&attributes, query.fields_for("campaign")),
-    ))
-}
-
-/// Member resources for `members`, with the relationships and included resources `nested` asks
-/// for.
-async fn membership_resources(
-    state: &PatreonState,
-    caller: &Caller,
-    query: &JsonApiQuery,
-    nested: &IncludeTree,
-    me: &user::Model,
-    members: &[member::Model],
-) -> Result<Vec<Resource>, ApiError> {
-    let member_ids: Vec<_> = members.iter().map(|m| m.id).collect();
-    let tiers: HashMap<_, Vec<tier::Model>> = if nested.has("currently_entitled_tiers") {
-        state
-            .store
-            .entitled_tiers(&member_ids)
-            .await
-            .map_err(internal)?
-    } else {
-        HashMap::new()
-    };
-    let campaigns: Vec<campaign::Model> = if nested.has("campaign") {
-        let ids: Vec<i64> = members.iter().map(|m| m.campaign_id).collect();
-        state.store.campaigns_by_ids(&ids).await.map_err(internal)?
-    } else {
-        Vec::new()
-    };
-    let mut resources = Vec::new();
-    for m in members {
-        let mut attributes = sparse(&MemberAttributes::new(m, me), query.fields_for("member"));
-        if !caller.has(Scope::IdentityEmail) {
-            attributes.remove("email");
-        }
-        let mut resource = Resource::new("member", m.id, attributes);
-        if nested.has("campaign") {
-            let related = Some(state.v2_url(&format!("campaigns/{}", m.campaign_id)));
-            resource = resource.relate(
-                "campaign",
-                Relationship::to_one(Some(ResourceId::new("campaign", m.campaign_id)), related),
-            );
-        }
-        if nested.has("user") {
-            let related = Some(state.v2_url(&format!("user/{}", me.id)));
-            resource = resource.relate(
-                "user",
-                Relationship::to_one(Some(ResourceId::new("user", me.id)), related),
-            );
-        }
-        if nested.has("currently_entitled_tiers") {
-            let ids = tiers
-                .get(&m.id)
-                .into_iter()
-                .flatten()
-                .map(|t| ResourceId::new("tier", t.id))
-                .collect();
-            resource = resource.relate("currently_entitled_tiers", Relationship::to_many(ids));
-        }
-        resources.push(resource);
-    }
-    for c in &campaigns {
-        resources.push(campaign_resource(state, query, c).await?);
-    }
-    let all_tiers: Vec<&tier::Model> = tiers.values().flatten().collect();
-    let tier_ids: Vec<i64> = all_tiers.iter().map(|t| t.id).collect();
-    let counts = state
-        .store
-        .tier_patron_counts(&tier_ids)
-        .await
-        .map_err(internal)?;
-    for t in all_tiers {
-        let attributes = TierAttributes::new(t, counts.get(&t.id).copied().unwrap_or(0));
-        resources.push(Resource::new(
-            "tier",
-            t.id,
-            sparse(&attributes, query.fields_for("tier")),
-        ));
-    }
-    Ok(resources)
 }

@@ -1,7 +1,10 @@
 //! API v2 under `/api/oauth2/v2`. Unknown paths and methods answer with JSON:API errors, never
 //! HTML.
 
+mod campaigns;
 mod identity;
+mod members;
+mod render;
 pub mod resources;
 
 use axum::{Router, routing::get};
@@ -16,6 +19,26 @@ pub fn router() -> Router<PatreonState> {
             get(identity::show).fallback(method_not_allowed),
         )
         .route("/me", get(identity::show).fallback(method_not_allowed))
+        .route(
+            "/campaigns",
+            get(campaigns::list).fallback(method_not_allowed),
+        )
+        .route(
+            "/campaigns/{id}",
+            get(campaigns::show).fallback(method_not_allowed),
+        )
+        .route(
+            "/campaigns/{id}/members",
+            get(members::of_campaign).fallback(method_not_allowed),
+        )
+        .route(
+            "/members",
+            get(members::of_my_campaign).fallback(method_not_allowed),
+        )
+        .route(
+            "/members/{id}",
+            get(members::show).fallback(method_not_allowed),
+        )
         .fallback(not_found)
 }
 

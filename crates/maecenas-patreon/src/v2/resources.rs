@@ -2,7 +2,7 @@
 //! §5.1; golden shapes in `shared/fixtures/patreon/webhooks-v2/`), built from store rows.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use maecenas_store::entities::{campaign, member, tier, user};
+use maecenas_store::entities::{address, campaign, member, pledge_event, tier, user};
 use serde::Serialize;
 
 /// Patreon's datetime form: ISO-8601 with milliseconds and a `+00:00` offset.
@@ -233,6 +233,72 @@ impl MemberAttributes {
             pledge_relationship_start: m.pledge_relationship_start.as_ref().map(timestamp),
             will_pay_amount_cents: m.will_pay_amount_cents,
         }
+    }
+}
+
+/// `address`.
+#[derive(Debug, Serialize)]
+pub struct AddressAttributes {
+    pub addressee: Option<String>,
+    pub city: String,
+    pub country: String,
+    pub created_at: String,
+    pub line_1: Option<String>,
+    pub line_2: Option<String>,
+    pub phone_number: Option<String>,
+    pub postal_code: Option<String>,
+    pub state: Option<String>,
+}
+
+impl AddressAttributes {
+    /// `a`'s attributes.
+    pub fn new(a: &address::Model) -> Self {
+        Self {
+            addressee: optional(&a.addressee),
+            city: a.city.clone(),
+            country: a.country.clone(),
+            created_at: timestamp(&a.created_at),
+            line_1: optional(&a.line_1),
+            line_2: optional(&a.line_2),
+            phone_number: optional(&a.phone_number),
+            postal_code: optional(&a.postal_code),
+            state: optional(&a.state),
+        }
+    }
+}
+
+/// `pledge-event`.
+#[derive(Debug, Serialize)]
+pub struct PledgeEventAttributes {
+    pub amount_cents: i64,
+    pub currency_code: String,
+    pub date: String,
+    pub payment_status: Option<String>,
+    pub pledge_payment_status: Option<String>,
+    pub tier_id: Option<String>,
+    pub tier_title: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+impl PledgeEventAttributes {
+    /// `e`'s attributes.
+    pub fn new(e: &pledge_event::Model) -> Self {
+        Self {
+            amount_cents: e.amount_cents,
+            currency_code: e.currency.clone(),
+            date: timestamp(&e.date),
+            payment_status: e.payment_status.clone(),
+            pledge_payment_status: e.pledge_payment_status.clone(),
+            tier_id: e.tier_id.map(|t| t.to_string()),
+            tier_title: e.tier_title.clone(),
+            kind: e.event_type.clone(),
+        }
+    }
+
+    /// Patreon's pledge-event ids: `<type>:<number>` (`patreon.md` §2.3).
+    pub fn id(e: &pledge_event::Model) -> String {
+        format!("{}:{}", e.event_type, e.id)
     }
 }
 

@@ -12,6 +12,8 @@ mod oauth;
 #[cfg(test)]
 mod patreon;
 #[cfg(test)]
+mod patreon_lists;
+#[cfg(test)]
 mod realtime;
 #[cfg(test)]
 mod server;
