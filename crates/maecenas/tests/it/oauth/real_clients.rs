@@ -1,7 +1,8 @@
 //! Real client libraries nobody here wrote get and refresh tokens from the running server:
 //! Python `patreon==0.5.0` (parameters in the query string), npm `patreon@0.4.1`
-//! (`PATREON_OAUTH_HOST`) and Python `DonationAlertsAPI==2.0.2` (`/oauth/token`, integer client
-//! id). If a library breaks, the server is wrong, not the library.
+//! (`PATREON_OAUTH_HOST`), Python `DonationAlertsAPI==2.0.2` (`/oauth/token`, integer client
+//! id) and `requests-oauthlib==2.0.0` through the whole authorize → consent → code → token
+//! → refresh flow. If a library breaks, the server is wrong, not the library.
 
 use std::{path::PathBuf, process::Output, time::Duration};
 
@@ -103,5 +104,29 @@ both_backends! {
         assert!(out["expires_in"].as_i64().unwrap() > 0);
         assert!(!token(&out, "refresh_token").is_empty());
         assert!(f.access_is_valid(token(&out, "access_token")).await);
+    }
+
+    async fn requests_oauthlib_runs_the_code_flow_through_consent(db: TestDb) {
+        let f = Fixture::new(db).await;
+        let password = "a browser's good password";
+        f.app.state.accounts().sign_up(maecenas_core::SignUp {
+            email: "flow@example.org".into(), password: password.into(), name: "Flo".into(),
+        }).await.unwrap();
+        let base = f.app.url("");
+        let out = run(
+            Command::new(python())
+                .args(["requests_oauthlib_flow.py", &base, &f.client.client_id, &f.secret, REDIRECT, "flow@example.org", password])
+                // The server is plain http on loopback.
+                .env("OAUTHLIB_INSECURE_TRANSPORT", "1"),
+        )
+        .await;
+        assert_eq!(out["state_ok"], true, "the state came back: {out}");
+        let (tokens, refreshed) = (&out["token"], &out["refreshed"]);
+        assert_eq!(tokens["token_type"], "Bearer");
+        assert_eq!(tokens["scope"], serde_json::json!(["identity", "identity[email]", "campaigns"]), "oauthlib splits the scope");
+        assert_ne!(token(tokens, "refresh_token"), token(refreshed, "refresh_token"));
+        let grant = f.app.state.oauth().check_access_token(token(refreshed, "access_token")).await.unwrap().unwrap();
+        let flo = f.app.db.store.user_by_email("flow@example.org").await.unwrap().unwrap();
+        assert_eq!(grant.user_id, flo.id, "the token acts for the user who consented");
     }
 }
