@@ -69,12 +69,23 @@ pub(crate) async fn authenticated(
     state: &EndpointState,
     request: Request,
 ) -> Result<ClientRequest, OAuthError> {
+    authenticate_request(&state.service, &state.limits, request).await
+}
+
+/// What every client-authenticated endpoint (token, revocation, introspection) does first:
+/// the per-address limit, the 16 KiB body, the parameters from query, form or JSON, the
+/// per-client limit, then client authentication.
+pub(crate) async fn authenticate_request(
+    service: &OAuthService,
+    limits: &TokenLimits,
+    request: Request,
+) -> Result<ClientRequest, OAuthError> {
     let (parts, body) = request.into_parts();
     let address = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
-    limit(state.limits.per_address.as_ref(), &address)?;
+    limit(limits.per_address.as_ref(), &address)?;
     let declared = parts
         .headers
         .get(header::CONTENT_LENGTH)
@@ -100,8 +111,8 @@ pub(crate) async fn authenticated(
         .and_then(|v| v.to_str().ok());
     let params = TokenParams::parse(parts.uri.query(), content_type, &body)?;
     let credentials = ClientCredentials::from_request(&parts.headers, &params)?;
-    limit(state.limits.per_client.as_ref(), &credentials.client_id)?;
-    let client = state.service.authenticate(&credentials).await?;
+    limit(limits.per_client.as_ref(), &credentials.client_id)?;
+    let client = service.authenticate(&credentials).await?;
     Ok(ClientRequest { params, client })
 }
 

@@ -2,13 +2,11 @@
 //! DonationAlerts `POST /oauth/token`. Each answers in its dialect's shape, always with
 //! `Cache-Control: no-store`, and refuses bodies over 16 KiB with a 413 in the OAuth format.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::sync::Arc;
 
 use axum::{
     Json, Router,
-    body::to_bytes,
-    extract::{ConnectInfo, Request, State},
-    http::header,
+    extract::{Request, State},
     response::{IntoResponse, Response},
     routing::post,
 };
@@ -16,8 +14,8 @@ use maecenas_core::ratelimit::KeyedLimiter;
 use serde::Serialize;
 
 use crate::{
+    endpoint::{self, ClientRequest},
     error::{OAuthError, no_store},
-    params::{ClientCredentials, TokenParams},
     service::{Flavor, IssuedTokens, OAuthService},
 };
 
@@ -109,14 +107,6 @@ async fn donationalerts_token(State(state): State<TokenState>, request: Request)
     })
 }
 
-/// Takes one request from `key`'s allowance, or answers `slow_down`.
-fn limit(limiter: &dyn KeyedLimiter, key: &str) -> Result<(), OAuthError> {
-    match limiter.check(key).retry_after_secs() {
-        Some(secs) => Err(OAuthError::slow_down(secs)),
-        None => Ok(()),
-    }
-}
-
 fn respond(
     result: Result<IssuedTokens, OAuthError>,
     render: impl FnOnce(&IssuedTokens) -> Response,
@@ -138,40 +128,9 @@ async fn grant(
     flavor: Flavor,
 ) -> Result<IssuedTokens, OAuthError> {
     let service = &state.service;
-    let (parts, body) = request.into_parts();
-    let address = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
-    limit(state.limits.per_address.as_ref(), &address)?;
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|len| len > TOKEN_BODY_LIMIT) {
-        return Err(OAuthError::payload_too_large());
-    }
-    let body = to_bytes(body, TOKEN_BODY_LIMIT).await.map_err(|err| {
-        if err
-            .into_inner()
-            .downcast_ref::<http_body_util::LengthLimitError>()
-            .is_some()
-        {
-            OAuthError::payload_too_large()
-        } else {
-            OAuthError::invalid_request("The request body could not be read.")
-        }
-    })?;
-    let content_type = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    let params = TokenParams::parse(parts.uri.query(), content_type, &body)?;
-    let credentials = ClientCredentials::from_request(&parts.headers, &params)?;
-    limit(state.limits.per_client.as_ref(), &credentials.client_id)?;
+    let ClientRequest { params, client } =
+        endpoint::authenticate_request(service, &state.limits, request).await?;
     let grant_type = params.require("grant_type")?;
-    let client = service.authenticate(&credentials).await?;
     match grant_type {
         "authorization_code" => {
             service
