@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod jsonapi;
 mod state;
+pub mod v1;
 pub mod v2;
 
 pub use state::{PatreonLimits, PatreonState};
@@ -15,5 +16,7 @@ use axum::Router;
 pub fn router<S: Clone + Send + Sync + 'static>(state: PatreonState) -> Router<S> {
     Router::new()
         .nest("/api/oauth2/v2", v2::router())
+        .nest("/api/oauth2/api", v1::router())
+        .nest("/oauth2/api", v1::router())
         .with_state(state)
 }

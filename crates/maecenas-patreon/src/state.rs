@@ -32,4 +32,14 @@ impl PatreonState {
     pub fn v2_url(&self, path: &str) -> String {
         format!("{}api/oauth2/v2/{path}", self.public_url)
     }
+
+    /// The absolute URL of a v1 API path such as `campaigns/7/pledges`.
+    pub fn v1_url(&self, path: &str) -> String {
+        format!("{}api/oauth2/api/{path}", self.public_url)
+    }
+
+    /// v1's link to a resource outside the API, such as `user/7` (`…/api/user/7`).
+    pub fn v1_related(&self, path: &str) -> String {
+        format!("{}api/{path}", self.public_url)
+    }
 }

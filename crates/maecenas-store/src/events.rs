@@ -18,6 +18,8 @@ pub const PLEDGE_CREATE: &str = "members:pledge:create";
 pub const POST_PUBLISH: &str = "posts:publish";
 /// A donation arrived (DonationAlerts channel `$alerts:donation_<user id>`).
 pub const DONATION_CREATE: &str = "donation:create";
+/// An application posted a custom alert for a streamer's overlay (DonationAlerts).
+pub const CUSTOM_ALERT_CREATE: &str = "custom_alert:create";
 
 /// What changed, as an event row describes it. Renderers read the subject's current state by
 /// `subject_type` and `subject_id`; the payload is left empty for now.
@@ -29,7 +31,7 @@ pub(crate) struct Change {
     pub user_id: Option<i64>,
     /// The campaign whose integrations hear about it.
     pub campaign_id: Option<i64>,
-    /// `member`, `post` or `donation`.
+    /// `member`, `post`, `donation` or `custom_alert`.
     pub subject_type: &'static str,
     /// The subject's id as text (members have UUIDs).
     pub subject_id: String,

@@ -3,6 +3,7 @@
 //! into [`dialect`].
 
 pub mod accounts;
+pub mod alerts;
 pub mod campaigns;
 mod connect;
 pub mod dialect;

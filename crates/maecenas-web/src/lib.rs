@@ -35,7 +35,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .merge(maecenas_oauth::router(state.oauth().clone(), token_limits))
         .merge(maecenas_realtime::router(state.realtime().clone()))
-        .merge(maecenas_patreon::router(patreon_state(&state)));
+        .merge(maecenas_patreon::router(patreon_state(&state)))
+        .merge(maecenas_donationalerts::router(donationalerts_state(
+            &state,
+        )));
     middleware::apply(routes, &state.settings().limits).with_state(state)
 }
 
@@ -48,6 +51,18 @@ fn patreon_state(state: &AppState) -> maecenas_patreon::PatreonState {
             per_client: state.limits().patreon_client.clone(),
             per_token: state.limits().patreon_token.clone(),
         },
+        public_url: state.settings().public_url.clone(),
+    }
+}
+
+/// What the DonationAlerts API routes need from the application state.
+fn donationalerts_state(state: &AppState) -> maecenas_donationalerts::DonationAlertsState {
+    maecenas_donationalerts::DonationAlertsState {
+        store: state.store().clone(),
+        oauth: state.oauth().clone(),
+        realtime: state.realtime().clone(),
+        limit: state.limits().donationalerts_app.clone(),
+        clock: state.clock().clone(),
         public_url: state.settings().public_url.clone(),
     }
 }

@@ -36,10 +36,13 @@ pub enum RelationshipData {
     Many(Vec<ResourceId>),
 }
 
-/// `{"related": url}`.
+/// `{"related": url}`, or v1's `{"first": url}` on a paged to-many relationship.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RelatedLink {
-    pub related: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub related: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first: Option<String>,
 }
 
 /// A relationship object.
@@ -53,13 +56,24 @@ pub struct Relationship {
 impl Relationship {
     /// A to-one relationship; `related` is the absolute URL of the related resource.
     pub fn to_one(target: Option<ResourceId>, related: Option<String>) -> Self {
-        let links = target
-            .as_ref()
-            .and(related)
-            .map(|related| RelatedLink { related });
+        let links = target.as_ref().and(related).map(|related| RelatedLink {
+            related: Some(related),
+            first: None,
+        });
         Self {
             data: RelationshipData::One(target),
             links,
+        }
+    }
+
+    /// v1's paged to-many relationship: the first page's ids and `links.first`.
+    pub fn to_many_first(targets: Vec<ResourceId>, first: String) -> Self {
+        Self {
+            data: RelationshipData::Many(targets),
+            links: Some(RelatedLink {
+                related: None,
+                first: Some(first),
+            }),
         }
     }
 

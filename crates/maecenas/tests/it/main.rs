@@ -8,6 +8,8 @@ mod browser;
 #[cfg(test)]
 mod cli;
 #[cfg(test)]
+mod donationalerts;
+#[cfg(test)]
 mod oauth;
 #[cfg(test)]
 mod patreon;
