@@ -18,6 +18,7 @@ pub mod oauth;
 pub mod oauth_consents;
 pub mod oauth_manage;
 pub mod oauth_tokens;
+pub mod pledges_v1;
 
 pub use connect::{Backend, ConnectOptions};
 pub use error::StoreError;

@@ -16,6 +16,8 @@ mod patreon;
 #[cfg(test)]
 mod patreon_lists;
 #[cfg(test)]
+mod patreon_v1;
+#[cfg(test)]
 mod realtime;
 #[cfg(test)]
 mod server;
