@@ -1,14 +1,18 @@
-//! The real client DonationAlertsAPI==2.0.2 (`tests/clients/.venv`) reads the profile and two
-//! pages of donations from the running server; what it parsed is checked against the seed.
+//! Real clients against the running server, their parsed values checked against the seed:
+//! DonationAlertsAPI==2.0.2 (`tests/clients/.venv`) reads the profile and two pages of
+//! donations; donationalerts==1.0.1 (`tests/clients/.venv-da1`) polls for a new donation.
 
-use std::{path::PathBuf, time::Duration};
+use std::{path::PathBuf, process::Stdio, time::Duration};
 
 use chrono::Duration as Span;
 use maecenas_store::money::NewDonation;
 use maecenas_testkit::both_backends;
 use maecenas_types::Clock;
 use serde_json::{Value, json};
-use tokio::process::Command;
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::Command,
+};
 
 use super::Demo;
 
@@ -104,5 +108,44 @@ both_backends! {
         assert_eq!(two[4]["amount"], json!(500));
         assert_eq!(two[4]["created_at"], "2026-10-22 12:00:00");
         assert_eq!(two[4]["is_shown"], 1);
+    }
+
+    async fn da_real_client_donationalerts_1_0_1_polls_a_new_donation(db: TestDb) {
+        let d = Demo::new(db).await;
+        let python = clients_dir().join(".venv-da1/bin/python");
+        assert!(python.exists(), "tests/clients/.venv-da1 is missing: run scripts/test");
+        let token = d.token(&d.creds.creator.email, "oauth-donation-index").await;
+        let mut child = Command::new(python)
+            .args(["donationalerts_da1_polling.py", &d.app.url("/"), &token])
+            .current_dir(clients_dir())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let next = async |lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>| {
+            tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await.expect("client answered in time").unwrap().expect("a line")
+        };
+        assert_eq!(next(&mut lines).await, "polling");
+        let now = d.app.clock.now();
+        let created = d.app.db.store.create_donations(vec![NewDonation {
+            recipient_user_id: d.creator.id,
+            donor_user_id: None,
+            username: "Polina".to_owned(),
+            message: "Только что!".to_owned(),
+            amount_cents: 30_000,
+            currency: "RUB".to_owned(),
+            amount_in_user_currency_cents: 330,
+            payin_system: "sandbox".to_owned(),
+            created_at: now,
+            shown_at: None,
+        }]).await.unwrap();
+        let donation: Value = serde_json::from_str(&next(&mut lines).await).unwrap();
+        assert_eq!(donation, json!({
+            "id": created[0].id, "username": "Polina", "message": "Только что!", "amount": 300,
+            "currency": "RUB", "amount_in_account_currency": 3.3, "date": "2026-11-01 12:00:00",
+        }));
+        let status = tokio::time::timeout(Duration::from_secs(10), child.wait()).await.unwrap().unwrap();
+        assert!(status.success());
     }
 }
