@@ -222,6 +222,32 @@ both_backends! {
         assert_eq!(seen.into_iter().collect::<HashSet<_>>(), paying);
     }
 
+    async fn v1_pledge_includes_follow_the_v1_forms(db: TestDb) {
+        let (app, creds) = setup(db).await;
+        let creator = token(&app, &creds, &creds.creator.email, ALL).await;
+        let base = format!("/oauth2/api/campaigns/{}/pledges", creds.campaign.id);
+        let types = |body: &Value| -> HashSet<String> {
+            body["included"].as_array().into_iter().flatten().map(|r| r["type"].as_str().unwrap().to_owned()).collect()
+        };
+        let (status, body) = get(&app, &base, &creator).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(types(&body), HashSet::from(["user".to_owned(), "reward".to_owned()]), "defaults: patron, reward");
+        let (_, body) = get(&app, &format!("{base}?include=null"), &creator).await;
+        assert!(types(&body).is_empty(), "{body}");
+        assert!(body["data"][0]["relationships"]["patron"]["data"]["id"].is_string(), "relationships stay");
+        let (_, body) = get(&app, &format!("{base}?include=patron.null&json-api-use-default-includes=false"), &creator).await;
+        assert_eq!(types(&body), HashSet::from(["user".to_owned()]), "{body}");
+        let (_, body) = get(&app, &format!("{base}?include=creator&json-api-use-default-includes=false"), &creator).await;
+        let included = body["included"].as_array().unwrap();
+        assert_eq!(included.len(), 1, "the one creator, once");
+        assert_eq!(included[0]["attributes"]["full_name"], "Nora Vance");
+        let (status, body) = get(&app, &format!("{base}?sort=-created"), &creator).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["errors"][0]["source"]["parameter"], "sort");
+        let (status, _) = get(&app, &format!("{base}?sort=created"), &creator).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+
     async fn v1_bad_inputs_are_jsonapi_errors(db: TestDb) {
         let (app, creds) = setup(db).await;
         let creator = token(&app, &creds, &creds.creator.email, ALL).await;
