@@ -130,3 +130,28 @@ fn parse_cursor(cursor: &str) -> Result<PledgeAfter, ApiError> {
         .with_timezone(&Utc);
     Ok(PledgeAfter { started, id })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_are_timestamps_with_an_optional_tie_breaker() {
+        let plain = parse_cursor("2017-08-21T20:16:49.258893+00:00").unwrap();
+        assert_eq!(
+            plain.started.to_rfc3339_opts(SecondsFormat::Micros, false),
+            "2017-08-21T20:16:49.258893+00:00"
+        );
+        assert!(plain.id.is_none());
+        // Python's `datetime.isoformat()` of another offset is the same instant.
+        let shifted = parse_cursor("2017-08-21T22:16:49.258893+02:00").unwrap();
+        assert_eq!(shifted.started, plain.started);
+        let id = Uuid::nil();
+        let tied = parse_cursor(&format!("2017-08-21T20:16:49+00:00|{id}")).unwrap();
+        assert_eq!(tied.id, Some(id));
+        for bad in ["yesterday", "", "2017-08-21T20:16:49+00:00|x", "2017-08-21"] {
+            let err = parse_cursor(bad).unwrap_err();
+            assert_eq!(err.parameter(), Some("page[cursor]"), "{bad}");
+        }
+    }
+}
