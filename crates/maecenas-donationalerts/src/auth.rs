@@ -5,10 +5,14 @@
 use axum::{
     extract::FromRequestParts,
     http::{header, request::Parts},
+    response::{IntoResponse, Response},
 };
 use maecenas_types::{Scope, ScopeSet};
 
-use crate::{error::ApiError, state::DonationAlertsState};
+use crate::{
+    error::{ApiError, append_headers},
+    state::DonationAlertsState,
+};
 
 /// Who is asking, and with what scopes.
 #[derive(Debug, Clone)]
@@ -19,6 +23,9 @@ pub struct Caller {
     pub client_id: i64,
     /// The token's scopes.
     pub scopes: ScopeSet,
+    /// `X-RateLimit-Limit`/`-Remaining` (and the IETF fields) for the answer, as Laravel's
+    /// throttle sends them on every response.
+    pub limit_headers: Vec<(&'static str, String)>,
 }
 
 impl Caller {
@@ -46,6 +53,18 @@ fn bearer(parts: &Parts) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// An answer carrying the caller's rate-limit headers.
+#[derive(Debug)]
+pub struct Limited<T>(pub Vec<(&'static str, String)>, pub T);
+
+impl<T: IntoResponse> IntoResponse for Limited<T> {
+    fn into_response(self) -> Response {
+        let mut response = self.1.into_response();
+        append_headers(&mut response, &self.0);
+        response
+    }
+}
+
 impl FromRequestParts<DonationAlertsState> for Caller {
     type Rejection = ApiError;
 
@@ -67,6 +86,7 @@ impl FromRequestParts<DonationAlertsState> for Caller {
             user_id: grant.user_id,
             client_id: grant.client_id,
             scopes: grant.scopes,
+            limit_headers: decision.headers(state.limit.rate()),
         })
     }
 }

@@ -9,7 +9,7 @@ use maecenas_types::Scope;
 use serde_json::Value;
 
 use crate::{
-    auth::Caller,
+    auth::{Caller, Limited},
     error::{ApiError, Errors},
     params::Params,
     state::DonationAlertsState,
@@ -21,7 +21,7 @@ pub async fn store(
     State(state): State<DonationAlertsState>,
     caller: Caller,
     params: Params,
-) -> Result<Json<Data<CustomAlert>>, ApiError> {
+) -> Result<Limited<Json<Data<CustomAlert>>>, ApiError> {
     caller.require(Scope::DaCustomAlertStore)?;
     let mut errors = Errors::default();
     let external_id = text(&params, "external_id", 32, &mut errors);
@@ -50,7 +50,10 @@ pub async fn store(
         })
         .await
         .map_err(|e| ApiError::internal(&e))?;
-    Ok(Json(Data { data: row.into() }))
+    Ok(Limited(
+        caller.limit_headers,
+        Json(Data { data: row.into() }),
+    ))
 }
 
 /// An optional string of at most `max` characters; empty counts as absent (Laravel's

@@ -10,7 +10,7 @@ use maecenas_types::Scope;
 use serde::Deserialize;
 
 use crate::{
-    auth::Caller,
+    auth::{Caller, Limited},
     error::{ApiError, Errors},
     state::DonationAlertsState,
     user::load_user,
@@ -31,7 +31,7 @@ pub async fn list(
     State(state): State<DonationAlertsState>,
     caller: Caller,
     Query(query): Query<ListQuery>,
-) -> Result<Json<Page<Donation>>, ApiError> {
+) -> Result<Limited<Json<Page<Donation>>>, ApiError> {
     caller.require(Scope::DaDonationIndex)?;
     let page = parse_page(query.page.as_deref())?;
     let recipient = load_user(&state, caller.user_id).await?;
@@ -53,7 +53,10 @@ pub async fn list(
         .map(|row| Donation::of(row, &recipient, &currency))
         .collect();
     let path = state.v1_url("alerts/donations");
-    Ok(Json(envelope(data, &path, page, count, total)))
+    Ok(Limited(
+        caller.limit_headers,
+        Json(envelope(data, &path, page, count, total)),
+    ))
 }
 
 fn parse_page(raw: Option<&str>) -> Result<u64, ApiError> {

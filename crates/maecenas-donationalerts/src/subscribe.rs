@@ -11,7 +11,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{
-    auth::Caller,
+    auth::{Caller, Limited},
     error::{ApiError, Errors},
     params::Params,
     state::DonationAlertsState,
@@ -23,7 +23,7 @@ pub async fn subscribe(
     State(state): State<DonationAlertsState>,
     caller: Caller,
     params: Params,
-) -> Result<Json<Subscribed>, ApiError> {
+) -> Result<Limited<Json<Subscribed>>, ApiError> {
     let mut errors = Errors::default();
     let client = match params.get("client") {
         Some(Value::String(s)) if Uuid::parse_str(s).is_ok() => Some(s.clone()),
@@ -61,7 +61,10 @@ pub async fn subscribe(
             .map_err(|e| ApiError::internal(&e))?;
         signed.push(ChannelToken { channel, token });
     }
-    Ok(Json(Subscribed { channels: signed }))
+    Ok(Limited(
+        caller.limit_headers,
+        Json(Subscribed { channels: signed }),
+    ))
 }
 
 /// Whether `caller` may hear `channel`: one of the three namespaces, their own id, the scope.

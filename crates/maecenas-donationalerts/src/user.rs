@@ -7,7 +7,7 @@ use maecenas_store::entities::user;
 use maecenas_types::Scope;
 
 use crate::{
-    auth::Caller,
+    auth::{Caller, Limited},
     error::ApiError,
     state::DonationAlertsState,
     wire::{Data, User, user_code},
@@ -17,24 +17,27 @@ use crate::{
 pub async fn show(
     axum::extract::State(state): axum::extract::State<DonationAlertsState>,
     caller: Caller,
-) -> Result<Json<Data<User>>, ApiError> {
+) -> Result<Limited<Json<Data<User>>>, ApiError> {
     caller.require(Scope::DaUserShow)?;
     let user = load_user(&state, caller.user_id).await?;
     let socket_connection_token = state
         .realtime
         .issue_connection_token(&user.id.to_string(), None)
         .map_err(|e| ApiError::internal(&e))?;
-    Ok(Json(Data {
-        data: User {
-            id: user.id,
-            code: user_code(&user),
-            name: user.full_name.clone(),
-            avatar: user.image_url.clone(),
-            email: user.email.clone(),
-            socket_connection_token,
-            language: locale(&user.language).to_owned(),
-        },
-    }))
+    Ok(Limited(
+        caller.limit_headers,
+        Json(Data {
+            data: User {
+                id: user.id,
+                code: user_code(&user),
+                name: user.full_name.clone(),
+                avatar: user.image_url.clone(),
+                email: user.email.clone(),
+                socket_connection_token,
+                language: locale(&user.language).to_owned(),
+            },
+        }),
+    ))
 }
 
 /// The token's user; a token whose user is gone is no longer a credential.
