@@ -1,8 +1,9 @@
 """DonationAlertsAPI==2.0.2: user() and donations_list() against /api/v1.
 
 Usage: donationalerts_api.py BASE ACCESS_TOKEN
-Prints what the library parsed, as JSON: the user's fields and, for pages 1 and 2, every
-donation's fields (created_at as the library's datetime, re-formatted).
+Prints what the library parsed, as JSON: the user's fields, for pages 1 and 2 every donation's
+fields (created_at as the library's datetime, re-formatted), and the answer to
+send_custom_alert() (a form with `headline`, not `header`).
 """
 
 import json
@@ -45,7 +46,9 @@ for page in (1, 2):
         }
         for d in new
     ])
+alert = api.send_custom_alert(access_token, "py-1", "From Python", "Hello overlay", is_shown=1)
 print(json.dumps({
+    "custom_alert": alert,
     "user": {
         "id": user.id,
         "code": user.code,

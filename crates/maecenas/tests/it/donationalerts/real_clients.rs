@@ -69,7 +69,7 @@ both_backends! {
             shown_at: None,
         }).collect();
         d.app.db.store.create_donations(more).await.unwrap();
-        let token = d.token(&d.creds.creator.email, "oauth-user-show oauth-donation-index").await;
+        let token = d.token(&d.creds.creator.email, "oauth-user-show oauth-donation-index oauth-custom_alert-store").await;
         let out = run_python("donationalerts_api.py", &[&d.app.url("/"), &token]).await;
         let user = &out["user"];
         assert_eq!(user["id"], d.creator.id);
@@ -108,6 +108,14 @@ both_backends! {
         assert_eq!(two[4]["amount"], json!(500));
         assert_eq!(two[4]["created_at"], "2026-10-22 12:00:00");
         assert_eq!(two[4]["is_shown"], 1);
+        // send_custom_alert() posts a form with `headline`; None URLs are left out.
+        let alert = &out["custom_alert"]["data"];
+        assert_eq!(alert["external_id"], "py-1");
+        assert_eq!(alert["header"], "From Python");
+        assert_eq!(alert["message"], "Hello overlay");
+        assert_eq!(alert["is_shown"], 1);
+        assert_eq!((alert["image_url"].clone(), alert["sound_url"].clone()), (Value::Null, Value::Null));
+        assert_eq!(alert["created_at"], "2026-11-01 12:00:00");
     }
 
     async fn da_real_client_donationalerts_1_0_1_polls_a_new_donation(db: TestDb) {
