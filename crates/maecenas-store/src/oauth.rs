@@ -2,9 +2,7 @@
 //! Secrets are stored as hashes only.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::{Store, StoreError, entities::oauth_client};
 
@@ -27,33 +25,15 @@ pub struct NewOAuthClient {
 }
 
 impl Store {
-    /// Registers an API v2 client. A taken `client_id` is [`StoreError::Conflict`].
+    /// Registers an API v2 client without links. A taken `client_id` is
+    /// [`StoreError::Conflict`].
     pub async fn create_oauth_client(
         &self,
         new: NewOAuthClient,
         now: DateTime<Utc>,
     ) -> Result<oauth_client::Model, StoreError> {
-        let redirect_uris = serde_json::to_string(&new.redirect_uris)
-            .map_err(|e| StoreError::Db(sea_orm::DbErr::Json(e.to_string())))?;
-        let row = oauth_client::ActiveModel {
-            client_id: Set(new.client_id),
-            secret_hash: Set(new.secret_hash),
-            owner_user_id: Set(new.owner_user_id),
-            name: Set(new.name),
-            description: Set(new.description),
-            author_name: Set(new.author_name),
-            domain: Set(new.domain),
-            redirect_uris: Set(redirect_uris),
-            icon_url: Set(String::new()),
-            privacy_policy_url: Set(String::new()),
-            tos_url: Set(String::new()),
-            api_version: Set(2),
-            default_scopes: Set(new.default_scopes),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        };
-        Ok(row.insert(self.db()).await?)
+        self.create_oauth_client_with_links(new, crate::oauth_manage::ClientLinks::default(), now)
+            .await
     }
 
     /// The client with this public `client_id`.

@@ -156,13 +156,7 @@ impl Store {
             .filter(oauth_code::Column::UsedAt.is_null())
             .exec(&txn)
             .await?;
-        if spent.rows_affected != 1 {
-            txn.rollback().await?;
-            return Ok(Spent::AlreadyUsed);
-        }
-        insert_tokens(&txn, tokens, now).await?;
-        txn.commit().await?;
-        Ok(Spent::Won)
+        finish_spend(txn, spent.rows_affected, tokens, now).await
     }
 
     /// Spends refresh token `token_id` and stores its successors, atomically: only if it was
@@ -181,13 +175,7 @@ impl Store {
             .filter(oauth_token::Column::RevokedAt.is_null())
             .exec(&txn)
             .await?;
-        if spent.rows_affected != 1 {
-            txn.rollback().await?;
-            return Ok(Spent::AlreadyUsed);
-        }
-        insert_tokens(&txn, tokens, now).await?;
-        txn.commit().await?;
-        Ok(Spent::Won)
+        finish_spend(txn, spent.rows_affected, tokens, now).await
     }
 
     /// Revokes a grant and every token issued under it (replayed code or refresh token).
@@ -235,4 +223,21 @@ async fn insert_tokens(
         .await?;
     }
     Ok(())
+}
+
+/// Ends a spend-then-issue transaction: stores `tokens` and commits when the conditional UPDATE
+/// hit exactly one row; otherwise someone spent it first, so nothing is written.
+async fn finish_spend(
+    txn: sea_orm::DatabaseTransaction,
+    rows_affected: u64,
+    tokens: Vec<NewOAuthToken>,
+    now: DateTime<Utc>,
+) -> Result<Spent, StoreError> {
+    if rows_affected != 1 {
+        txn.rollback().await?;
+        return Ok(Spent::AlreadyUsed);
+    }
+    insert_tokens(&txn, tokens, now).await?;
+    txn.commit().await?;
+    Ok(Spent::Won)
 }
