@@ -4,6 +4,7 @@
 //! errors and pagination, bearer tokens from `/oauth/token`, 60 requests a minute per
 //! application, and CORS for browser clients.
 
+pub mod alert;
 pub mod auth;
 mod cors;
 mod custom_alert;

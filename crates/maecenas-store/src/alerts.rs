@@ -83,3 +83,10 @@ impl Store {
         Ok(row)
     }
 }
+
+impl Store {
+    /// The donation with this id.
+    pub async fn donation_by_id(&self, id: i64) -> Result<Option<donation::Model>, StoreError> {
+        Ok(donation::Entity::find_by_id(id).one(self.db()).await?)
+    }
+}

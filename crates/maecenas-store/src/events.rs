@@ -73,4 +73,14 @@ impl Store {
             .all(self.db())
             .await?)
     }
+
+    /// The newest event's id (0 when there is none): where a reader that only wants what
+    /// happens from now on starts.
+    pub async fn last_event_id(&self) -> Result<i64, StoreError> {
+        let newest = event::Entity::find()
+            .order_by_desc(event::Column::Id)
+            .one(self.db())
+            .await?;
+        Ok(newest.map_or(0, |e| e.id))
+    }
 }

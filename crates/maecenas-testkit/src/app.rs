@@ -22,6 +22,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
+    /// The real-time outbox task (publishes donations from the event log).
+    outbox: Option<JoinHandle<()>>,
 }
 
 impl TestApp {
@@ -49,6 +51,7 @@ impl TestApp {
         };
         let state = AppState::new(db.store.clone(), clock.clone(), settings);
         let router = maecenas_web::router(state.clone());
+        let outbox = maecenas_web::outbox::spawn(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             maecenas_web::serve(listener, router, &limits, async {
@@ -63,6 +66,7 @@ impl TestApp {
             addr,
             stop: Some(stop),
             task: Some(task),
+            outbox: Some(outbox),
         }
     }
 
@@ -83,11 +87,22 @@ impl TestApp {
 
     /// Shuts the server down gracefully and waits for it.
     pub async fn stop(mut self) {
+        if let Some(outbox) = self.outbox.take() {
+            outbox.abort();
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
             task.await.expect("server task").expect("server result");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(outbox) = self.outbox.take() {
+            outbox.abort();
         }
     }
 }

@@ -7,6 +7,7 @@ mod error;
 mod extract;
 mod health;
 mod middleware;
+pub mod outbox;
 mod pages;
 mod server;
 mod session;

@@ -51,9 +51,11 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
         config,
     } = prepared;
     let store = state.store().clone();
+    let outbox = maecenas_web::outbox::spawn(state.clone());
     let router = maecenas_web::router(state);
     tracing::info!(addr = %listener.local_addr()?, "listening");
     maecenas_web::serve(listener, router, &config.limits, shutdown_signal()).await?;
+    outbox.abort();
     store.close().await?;
     tracing::info!("stopped");
     Ok(())

@@ -4,6 +4,8 @@
 #[cfg(test)]
 mod accounts;
 #[cfg(test)]
+mod alerts_outbox;
+#[cfg(test)]
 mod browser;
 #[cfg(test)]
 mod cli;
