@@ -215,6 +215,19 @@ pub struct Meta {
     pub count: Option<u64>,
 }
 
+impl Meta {
+    /// v2's `meta.pagination` for a list of `total` items; `next` is `None` on the last page.
+    pub fn paginated(total: u64, next: Option<String>) -> Self {
+        Self {
+            pagination: Some(Pagination {
+                total,
+                cursors: Cursors { next },
+            }),
+            count: None,
+        }
+    }
+}
+
 /// A whole response document.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Document {

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     auth::Caller,
-    jsonapi::document::{Cursors, Meta, Pagination},
+    jsonapi::document::Meta,
     jsonapi::{
         AllowedIncludes, ApiError, Document, JsonApiQuery, Relationship, Resource, ResourceId,
         sparse,
@@ -51,13 +51,7 @@ pub(super) async fn list(
     }
     let total = u64::try_from(data.len()).unwrap_or_default();
     let mut document = Document::many(data).include(included);
-    document.meta = Some(Meta {
-        pagination: Some(Pagination {
-            total,
-            cursors: Cursors { next: None },
-        }),
-        count: None,
-    });
+    document.meta = Some(Meta::paginated(total, None));
     Ok(Json(document))
 }
 

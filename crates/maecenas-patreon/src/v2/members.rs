@@ -20,9 +20,7 @@ use super::{
 use crate::{
     auth::Caller,
     jsonapi::{
-        AllowedIncludes, ApiError, Cursor, Document, JsonApiQuery,
-        document::{Cursors, Meta, Pagination},
-        next_link,
+        AllowedIncludes, ApiError, Cursor, Document, JsonApiQuery, document::Meta, next_link,
     },
     state::PatreonState,
 };
@@ -119,13 +117,7 @@ async fn page(
     if let (Some(links), Some(cursor)) = (document.links.as_mut(), next.as_deref()) {
         links.next = Some(next_link(&state.v2_url(path), raw, size, cursor));
     }
-    document.meta = Some(Meta {
-        pagination: Some(Pagination {
-            total,
-            cursors: Cursors { next },
-        }),
-        count: None,
-    });
+    document.meta = Some(Meta::paginated(total, next));
     Ok(Json(document))
 }
 

@@ -16,6 +16,8 @@ mod oauth;
 #[cfg(test)]
 mod patreon;
 #[cfg(test)]
+mod patreon_demo;
+#[cfg(test)]
 mod patreon_lists;
 #[cfg(test)]
 mod patreon_v1;

@@ -8,56 +8,15 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use maecenas_core::demo;
-use maecenas_oauth::Flavor;
 use maecenas_store::pledges_v1::PLEDGE_STATUSES;
-use maecenas_testkit::{TestApp, both_backends};
-use maecenas_types::ScopeSet;
+use maecenas_testkit::both_backends;
+
+use crate::patreon_demo::{get, setup, token};
 use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::process::Command;
 
 const ALL: &str = "identity identity[email] campaigns campaigns.members";
-
-async fn setup(db: maecenas_testkit::TestDb) -> (TestApp, demo::DemoCredentials) {
-    let app = TestApp::spawn(db).await;
-    let creds = demo::seed(&app.db.store, app.state.clock()).await.unwrap();
-    (app, creds)
-}
-
-async fn token(app: &TestApp, creds: &demo::DemoCredentials, email: &str, scopes: &str) -> String {
-    let store = &app.db.store;
-    let client = store
-        .oauth_client_by_client_id(&creds.client.client_id)
-        .await
-        .unwrap()
-        .unwrap();
-    let user = store.user_by_email(email).await.unwrap().unwrap();
-    let scopes = ScopeSet::parse(scopes).unwrap();
-    let issued = app
-        .state
-        .oauth()
-        .issue_creator_token(&client, user.id, &scopes, Flavor::Patreon)
-        .await
-        .unwrap();
-    issued.access_token.expose().to_owned()
-}
-
-async fn get(app: &TestApp, url: &str, token: &str) -> (StatusCode, Value) {
-    let url = if url.starts_with("http") {
-        url.to_owned()
-    } else {
-        app.url(url)
-    };
-    let response = app
-        .client()
-        .get(url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    (response.status(), response.json().await.unwrap())
-}
 
 fn clients_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients")
