@@ -1,4 +1,8 @@
-//! `loadgen`: a closed-loop load generator for OAuth refresh-token rotation chains.
+//! `loadgen`: a closed-loop load generator for OAuth refresh-token rotation chains, or (with
+//! `--mode get`) for plain GETs of one URL with an optional bearer token.
+//!
+//! In `get` mode each connection repeats `GET --url` and any non-200 answer counts as an error
+//! (the connection goes on). The default mode and its flags are unchanged.
 //!
 //! Each of `--connections` keep-alive HTTP/1.1 connections owns one refresh token (line *i* of
 //! `--tokens`) and repeatedly posts `grant_type=refresh_token` with the client credentials in the
@@ -28,22 +32,38 @@ use hyper_util::rt::TokioIo;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
 
-/// Drive refresh-token rotation chains against an OAuth token endpoint on loopback.
+/// What each connection does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Mode {
+    /// Refresh-token rotation chains against a token endpoint.
+    Refresh,
+    /// `GET --url`, again and again.
+    Get,
+}
+
+/// Drive refresh-token rotation chains against an OAuth token endpoint on loopback, or GET one
+/// URL.
 #[derive(Debug, Parser)]
 #[command(name = "loadgen")]
 struct Args {
-    /// Token endpoint, e.g. http://127.0.0.1:8080/api/oauth2/token (loopback only).
+    /// Token endpoint, e.g. http://127.0.0.1:8080/api/oauth2/token, or the URL to GET
+    /// (loopback only).
     #[arg(long)]
     url: Uri,
+    #[arg(long, value_enum, default_value_t = Mode::Refresh)]
+    mode: Mode,
+    /// `get` mode: sent as `Authorization: Bearer <TOKEN>`.
+    #[arg(long)]
+    bearer: Option<String>,
     /// client_id sent in the form body.
-    #[arg(long)]
-    client_id: String,
+    #[arg(long, required_if_eq("mode", "refresh"))]
+    client_id: Option<String>,
     /// client_secret sent in the form body (client_secret_post).
-    #[arg(long)]
-    client_secret: String,
+    #[arg(long, required_if_eq("mode", "refresh"))]
+    client_secret: Option<String>,
     /// File with one refresh token per line; one chain (connection) per line is used.
-    #[arg(long)]
-    tokens: PathBuf,
+    #[arg(long, required_if_eq("mode", "refresh"))]
+    tokens: Option<PathBuf>,
     /// Concurrent keep-alive connections, each following its own rotation chain.
     #[arg(long, default_value_t = 64)]
     connections: usize,
@@ -98,6 +118,8 @@ struct Target {
     path: String,
     client_id: String,
     client_secret: String,
+    /// `get` mode's `Authorization` value.
+    authorization: Option<String>,
     measure_from: Instant,
     end: Instant,
     /// Error bodies printed so far (only the first few are shown).
@@ -143,22 +165,11 @@ async fn run(args: Args) -> anyhow::Result<Summary> {
     if !addr.ip().is_loopback() {
         bail!("refusing non-loopback target {addr}");
     }
-    let text = std::fs::read_to_string(&args.tokens)
-        .with_context(|| format!("reading {}", args.tokens.display()))?;
-    let tokens: Vec<String> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect();
-    if tokens.len() < args.connections {
-        bail!(
-            "{} has {} tokens, need one per connection ({})",
-            args.tokens.display(),
-            tokens.len(),
-            args.connections
-        );
-    }
+    let tokens = match (args.mode, &args.tokens) {
+        (Mode::Refresh, Some(path)) => read_tokens(path, args.connections)?,
+        (Mode::Refresh, None) => bail!("--tokens is required with --mode refresh"),
+        (Mode::Get, _) => vec![String::new(); args.connections],
+    };
     let start = Instant::now();
     let measure_from = start + Duration::from_secs(args.warmup);
     let end = measure_from + Duration::from_secs(args.seconds);
@@ -169,15 +180,20 @@ async fn run(args: Args) -> anyhow::Result<Summary> {
             .url
             .path_and_query()
             .map_or_else(|| "/".to_owned(), ToString::to_string),
-        client_id: args.client_id.clone(),
-        client_secret: args.client_secret.clone(),
+        client_id: args.client_id.clone().unwrap_or_default(),
+        client_secret: args.client_secret.clone().unwrap_or_default(),
+        authorization: args.bearer.as_ref().map(|t| format!("Bearer {t}")),
         measure_from,
         end,
         shown_errors: AtomicU64::new(0),
     });
     let mut tasks = Vec::with_capacity(args.connections);
     for token in tokens.into_iter().take(args.connections) {
-        tasks.push(tokio::spawn(chain(Arc::clone(&target), token)));
+        let task = match args.mode {
+            Mode::Refresh => tokio::spawn(chain(Arc::clone(&target), token)),
+            Mode::Get => tokio::spawn(getter(Arc::clone(&target))),
+        };
+        tasks.push(task);
     }
     let mut histogram = new_histogram()?;
     let (mut requests, mut errors, mut warmup_errors, mut broken) = (0, 0, 0, 0);
@@ -210,6 +226,98 @@ async fn run(args: Args) -> anyhow::Result<Summary> {
         max_ms: ms(histogram.max()),
         mean_ms: histogram.mean() / 1000.0,
     })
+}
+
+/// The refresh tokens in `path`, at least one per connection.
+fn read_tokens(path: &std::path::Path, connections: usize) -> anyhow::Result<Vec<String>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let tokens: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if tokens.len() < connections {
+        bail!(
+            "{} has {} tokens, need one per connection ({connections})",
+            path.display(),
+            tokens.len(),
+        );
+    }
+    Ok(tokens)
+}
+
+/// One connection repeating `GET` until the end of the run; errors are counted, not fatal.
+async fn getter(target: Arc<Target>) -> anyhow::Result<ChainResult> {
+    let mut result = ChainResult {
+        histogram: new_histogram()?,
+        requests: 0,
+        errors: 0,
+        warmup_errors: 0,
+        broken: false,
+    };
+    let stream = TcpStream::connect(target.addr)
+        .await
+        .with_context(|| format!("connecting to {}", target.addr))?;
+    stream.set_nodelay(true)?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream)).await?;
+    let driver = tokio::spawn(connection);
+    while Instant::now() < target.end {
+        let started = Instant::now();
+        let outcome = get_once(&target, &mut sender).await;
+        let elapsed = started.elapsed();
+        let measured = started >= target.measure_from;
+        match outcome {
+            Ok(()) if measured => {
+                result.requests += 1;
+                let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+                result.histogram.saturating_record(micros.max(1));
+            }
+            Ok(()) => {}
+            Err(err) => {
+                if measured {
+                    result.errors += 1;
+                } else {
+                    result.warmup_errors += 1;
+                }
+                if target.shown_errors.fetch_add(1, Ordering::Relaxed) < 5 {
+                    eprintln!("loadgen: {err:#}");
+                }
+                if sender.ready().await.is_err() {
+                    result.broken = true;
+                    break;
+                }
+            }
+        }
+    }
+    drop(sender);
+    driver.abort();
+    Ok(result)
+}
+
+/// One GET, its whole body read.
+async fn get_once(
+    target: &Target,
+    sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+) -> anyhow::Result<()> {
+    let mut request = Request::get(target.path.as_str())
+        .header(header::HOST, target.authority.as_str())
+        .header(header::ACCEPT, "application/json");
+    if let Some(authorization) = &target.authorization {
+        request = request.header(header::AUTHORIZATION, authorization.as_str());
+    }
+    sender.ready().await.context("connection closed")?;
+    let response = sender
+        .send_request(request.body(Full::new(Bytes::new()))?)
+        .await?;
+    let status = response.status();
+    let body = response.into_body().collect().await?.to_bytes();
+    if status != StatusCode::OK {
+        bail!("HTTP {status}: {}", String::from_utf8_lossy(&body));
+    }
+    Ok(())
 }
 
 /// Microseconds from 1 µs to 60 s at 3 significant digits.

@@ -11,7 +11,7 @@ use maecenas_store::{
     money::NewDonation,
     oauth::NewOAuthClient,
 };
-use maecenas_types::{SecretToken, SharedClock};
+use maecenas_types::{Currency, SecretToken, SharedClock};
 use rand::{
     distributions::{Alphanumeric, DistString},
     rngs::OsRng,
@@ -272,6 +272,7 @@ async fn seed_campaign(
         content: "<p>The lighthouse now turns, and its beam lights the fog.</p>".to_owned(),
         is_public: true,
         published_at: Some(now - Duration::days(2)),
+        tier_ids: Vec::new(),
     };
     store.create_post(post, now).await?;
     Ok(campaign.id)
@@ -307,16 +308,11 @@ async fn seed_donations(
     Ok(())
 }
 
-/// `amount` minor units of `currency` in US cents, at fixed demo rates (US cents per 100 units).
+/// `amount` minor units of `currency` in US cents, at the sandbox's fixed rates.
 fn in_usd_cents(amount: i64, currency: &str) -> i64 {
-    let cents_per_hundred = match currency {
-        "EUR" => 108,
-        "RUB" => 1,
-        "BRL" => 20,
-        "TRY" => 3,
-        _ => 100,
-    };
-    amount * cents_per_hundred / 100
+    Currency::parse(currency).map_or(amount, |from| {
+        crate::alerts::sandbox_convert(amount, from, Currency::Usd)
+    })
 }
 
 /// `len` random letters and digits from the OS CSPRNG.

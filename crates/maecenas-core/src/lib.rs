@@ -2,11 +2,16 @@
 //! store.
 
 pub mod accounts;
+pub mod alerts;
+pub mod billing;
 pub mod demo;
 pub mod password;
 pub mod ratelimit;
+pub mod sandbox;
 pub mod sessions;
 
 pub use accounts::{AccountError, Accounts, LoginError, SignUp};
+pub use alerts::{AlertError, Alerts, SandboxDonation};
+pub use billing::{Billing, BillingError, Checkout};
 pub use ratelimit::{RateLimitConfig, RateLimits};
 pub use sessions::Sessions;

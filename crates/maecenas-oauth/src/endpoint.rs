@@ -72,14 +72,25 @@ pub(crate) async fn authenticated(
     authenticate_request(&state.service, &state.limits, request).await
 }
 
-/// What every client-authenticated endpoint (token, revocation, introspection) does first:
-/// the per-address limit, the 16 KiB body, the parameters from query, form or JSON, the
-/// per-client limit, then client authentication.
+/// Reads `request`, applies the limits and authenticates the client: what every
+/// client-authenticated endpoint (token, revocation, introspection) does first.
 pub(crate) async fn authenticate_request(
     service: &OAuthService,
     limits: &TokenLimits,
     request: Request,
 ) -> Result<ClientRequest, OAuthError> {
+    let (params, credentials) = read_request(limits, request).await?;
+    let client = service.authenticate(&credentials).await?;
+    Ok(ClientRequest { params, client })
+}
+
+/// The per-address limit, the 16 KiB body, the parameters from query, form or JSON, the
+/// client's credentials and the per-client limit — everything before authentication (which the
+/// refresh grant folds into its token lookup).
+pub(crate) async fn read_request(
+    limits: &TokenLimits,
+    request: Request,
+) -> Result<(TokenParams, ClientCredentials), OAuthError> {
     let (parts, body) = request.into_parts();
     let address = parts
         .extensions
@@ -112,8 +123,7 @@ pub(crate) async fn authenticate_request(
     let params = TokenParams::parse(parts.uri.query(), content_type, &body)?;
     let credentials = ClientCredentials::from_request(&parts.headers, &params)?;
     limit(limits.per_client.as_ref(), &credentials.client_id)?;
-    let client = service.authenticate(&credentials).await?;
-    Ok(ClientRequest { params, client })
+    Ok((params, credentials))
 }
 
 /// Takes one request from `key`'s allowance, or answers `slow_down`.

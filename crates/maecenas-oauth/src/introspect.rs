@@ -9,7 +9,7 @@ use axum::{
 };
 use maecenas_store::{
     entities::oauth_client,
-    oauth_tokens::{ACCESS, REFRESH},
+    oauth_tokens::{ACCESS, REFRESH, TokenContext},
 };
 use maecenas_types::TokenHash;
 use serde::Serialize;
@@ -69,7 +69,10 @@ impl OAuthService {
     ) -> Result<Introspection, OAuthError> {
         let store = self.store();
         let now = self.now();
-        let Some(row) = store.oauth_token_by_hash(&TokenHash::of(token).0).await? else {
+        let Some(TokenContext {
+            token: row, grant, ..
+        }) = store.oauth_token_context(&TokenHash::of(token).0).await?
+        else {
             return Ok(Introspection::inactive());
         };
         let token_type = match row.kind.as_str() {
@@ -80,13 +83,9 @@ impl OAuthService {
         if row.revoked_at.is_some() || row.expires_at <= now {
             return Ok(Introspection::inactive());
         }
-        let Some(grant) = store
-            .oauth_grant_by_id(row.grant_id)
-            .await?
-            .filter(|g| g.client_id == client.id && g.revoked_at.is_none())
-        else {
+        if grant.client_id != client.id || grant.revoked_at.is_some() {
             return Ok(Introspection::inactive());
-        };
+        }
         let Some(user) = store.user_by_id(grant.user_id).await? else {
             return Ok(Introspection::inactive());
         };

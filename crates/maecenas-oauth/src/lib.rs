@@ -6,6 +6,7 @@
 //! registration and creator tokens.
 
 pub mod authorize;
+mod batch;
 pub mod consent;
 pub mod creator;
 pub mod endpoint;

@@ -9,7 +9,10 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use maecenas_store::{entities::oauth_client, oauth_tokens::REFRESH};
+use maecenas_store::{
+    entities::oauth_client,
+    oauth_tokens::{REFRESH, TokenContext},
+};
 use maecenas_types::TokenHash;
 
 use crate::{
@@ -37,10 +40,10 @@ impl OAuthService {
         token: &str,
     ) -> Result<Revoked, OAuthError> {
         let store = self.store();
-        let Some(row) = store.oauth_token_by_hash(&TokenHash::of(token).0).await? else {
-            return Ok(Revoked::Nothing);
-        };
-        let Some(grant) = store.oauth_grant_by_id(row.grant_id).await? else {
+        let Some(TokenContext {
+            token: row, grant, ..
+        }) = store.oauth_token_context(&TokenHash::of(token).0).await?
+        else {
             return Ok(Revoked::Nothing);
         };
         if grant.client_id != client.id {

@@ -7,7 +7,7 @@ use maecenas_store::{
     Store,
     entities::{oauth_client, oauth_grant},
     oauth::NewOAuthClient,
-    oauth_tokens::{ACCESS, NewOAuthCode, NewOAuthToken, REFRESH, Spent},
+    oauth_tokens::{ACCESS, NewOAuthCode, NewOAuthToken, REFRESH, Rotation, Spent, TokenContext},
 };
 use maecenas_types::{ScopeSet, SecretToken, SharedClock, TokenHash};
 use rand::{
@@ -16,7 +16,12 @@ use rand::{
 };
 use subtle::ConstantTimeEq;
 
-use crate::{error::OAuthError, params::ClientCredentials, pkce, redirect};
+use crate::{
+    batch::{Batcher, Lookup, Rotate},
+    error::OAuthError,
+    params::ClientCredentials,
+    pkce, redirect,
+};
 
 /// How long an authorization code lives (OA-22: ≤ 60 s).
 pub const CODE_TTL_SECS: i64 = 60;
@@ -101,12 +106,19 @@ pub struct AccessGrant {
 pub struct OAuthService {
     store: Store,
     clock: SharedClock,
+    lookups: Batcher<Lookup>,
+    rotations: Batcher<Rotate>,
 }
 
 impl OAuthService {
     /// A service over `store`, reading time from `clock`.
     pub fn new(store: Store, clock: SharedClock) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            lookups: Batcher::default(),
+            rotations: Batcher::default(),
+        }
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {
@@ -173,29 +185,10 @@ impl OAuthService {
         &self,
         credentials: &ClientCredentials,
     ) -> Result<oauth_client::Model, OAuthError> {
-        let fail = || {
-            let err = OAuthError::invalid_client();
-            if credentials.via_basic {
-                err.with_basic_challenge()
-            } else {
-                err
-            }
-        };
-        let client = self
-            .find_client(&credentials.client_id)
-            .await?
-            .ok_or_else(fail)?;
-        let ok = match (&client.secret_hash, &credentials.secret) {
-            (Some(stored), Some(presented)) => bool::from(
-                TokenHash::of(presented)
-                    .0
-                    .as_bytes()
-                    .ct_eq(stored.as_bytes()),
-            ),
-            (None, None) => true,
-            _ => false,
-        };
-        if ok { Ok(client) } else { Err(fail()) }
+        match self.find_client(&credentials.client_id).await? {
+            Some(client) => check_secret(client, credentials),
+            None => Err(invalid_client(credentials)),
+        }
     }
 
     /// Issues a single-use code under a new grant.
@@ -305,25 +298,27 @@ impl OAuthService {
     }
 
     /// Trades a refresh token for a new pair (RFC 6749 §6), rotating it: a spent refresh
-    /// token presented again revokes the whole grant (OA-33/38).
+    /// token presented again revokes the whole grant (OA-33/38). The client is authenticated
+    /// here, against the client row the token's lookup joins when it names that client (one
+    /// query in all), and as [`Self::authenticate`] does otherwise.
     pub async fn refresh(
         &self,
-        client: &oauth_client::Model,
+        credentials: &ClientCredentials,
         refresh_token: &str,
         scope: Option<&str>,
         flavor: Flavor,
     ) -> Result<IssuedTokens, OAuthError> {
         let invalid = || OAuthError::invalid_grant("The refresh token is invalid.");
         let now = self.now();
-        let token = self
-            .store
-            .oauth_token_by_hash(&TokenHash::of(refresh_token).0)
-            .await?
-            .filter(|t| t.kind == REFRESH)
-            .ok_or_else(invalid)?;
-        let grant = self
-            .live_grant(token.grant_id, client)
-            .await?
+        let context = self.token_context(refresh_token).await?;
+        let (client, context) = match context {
+            Some(c) if c.client.client_id == credentials.client_id => {
+                (check_secret(c.client.clone(), credentials)?, Some(c))
+            }
+            other => (self.authenticate(credentials).await?, other),
+        };
+        let TokenContext { token, grant, .. } = context
+            .filter(|c| c.token.kind == REFRESH && is_live(&c.grant, &client))
             .ok_or_else(invalid)?;
         if token.revoked_at.is_some() || token.expires_at <= now {
             return Err(invalid());
@@ -344,7 +339,20 @@ impl OAuthService {
         };
         let (issued, rows) = mint(grant.id, &narrowed, &granted, flavor, now);
         if token.used_at.is_some()
-            || self.store.rotate_refresh_token(token.id, rows, now).await? == Spent::AlreadyUsed
+            || self
+                .rotations
+                .call(
+                    &self.store,
+                    (
+                        Rotation {
+                            token_id: token.id,
+                            tokens: rows,
+                        },
+                        now,
+                    ),
+                )
+                .await?
+                == Spent::AlreadyUsed
         {
             tracing::warn!(grant_id = grant.id, "refresh token reused; grant revoked");
             self.store.revoke_oauth_grant(grant.id, now).await?;
@@ -377,26 +385,34 @@ impl OAuthService {
     /// What a bearer access token grants, or `None` when it is unknown, expired or revoked.
     pub async fn check_access_token(&self, token: &str) -> Result<Option<AccessGrant>, OAuthError> {
         let now = self.now();
-        let Some(row) = self
-            .store
-            .oauth_token_by_hash(&TokenHash::of(token).0)
-            .await?
-            .filter(|t| t.kind == ACCESS && t.revoked_at.is_none() && t.expires_at > now)
+        let Some(TokenContext {
+            token: row, grant, ..
+        }) = self.token_context(token).await?.filter(|c| {
+            c.token.kind == ACCESS
+                && c.token.revoked_at.is_none()
+                && c.token.expires_at > now
+                && c.grant.revoked_at.is_none()
+        })
         else {
             return Ok(None);
         };
-        let Some(grant) = self.store.oauth_grant_by_id(row.grant_id).await? else {
-            return Ok(None);
-        };
-        if grant.revoked_at.is_some() {
-            return Ok(None);
-        }
         Ok(Some(AccessGrant {
             user_id: grant.user_id,
             client_id: grant.client_id,
             grant_id: grant.id,
             scopes: parse_stored(&row.scopes),
         }))
+    }
+
+    /// The stored token `presented` with its grant and client (batched with concurrent
+    /// lookups).
+    pub(crate) async fn token_context(
+        &self,
+        presented: &str,
+    ) -> Result<Option<TokenContext>, OAuthError> {
+        self.lookups
+            .call(&self.store, TokenHash::of(presented).0)
+            .await
     }
 
     /// The grant `grant_id` if it belongs to `client` and is not revoked.
@@ -409,8 +425,46 @@ impl OAuthService {
             .store
             .oauth_grant_by_id(grant_id)
             .await?
-            .filter(|g| g.client_id == client.id && g.revoked_at.is_none()))
+            .filter(|g| is_live(g, client)))
     }
+}
+
+/// `client` if `credentials` carry its secret (constant-time compare of the hashes), or none
+/// and it is public; `invalid_client` otherwise.
+fn check_secret(
+    client: oauth_client::Model,
+    credentials: &ClientCredentials,
+) -> Result<oauth_client::Model, OAuthError> {
+    let ok = match (&client.secret_hash, &credentials.secret) {
+        (Some(stored), Some(presented)) => bool::from(
+            TokenHash::of(presented)
+                .0
+                .as_bytes()
+                .ct_eq(stored.as_bytes()),
+        ),
+        (None, None) => true,
+        _ => false,
+    };
+    if ok {
+        Ok(client)
+    } else {
+        Err(invalid_client(credentials))
+    }
+}
+
+/// `invalid_client`, with a Basic challenge when the credentials came that way.
+fn invalid_client(credentials: &ClientCredentials) -> OAuthError {
+    let err = OAuthError::invalid_client();
+    if credentials.via_basic {
+        err.with_basic_challenge()
+    } else {
+        err
+    }
+}
+
+/// Whether `grant` belongs to `client` and is not revoked.
+fn is_live(grant: &oauth_grant::Model, client: &oauth_client::Model) -> bool {
+    grant.client_id == client.id && grant.revoked_at.is_none()
 }
 
 /// Scopes as this server stored them; names it no longer knows are dropped.

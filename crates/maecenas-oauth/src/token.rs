@@ -14,7 +14,7 @@ use maecenas_core::ratelimit::KeyedLimiter;
 use serde::Serialize;
 
 use crate::{
-    endpoint::{self, ClientRequest},
+    endpoint,
     error::{OAuthError, no_store},
     service::{Flavor, IssuedTokens, OAuthService},
 };
@@ -128,10 +128,17 @@ async fn grant(
     flavor: Flavor,
 ) -> Result<IssuedTokens, OAuthError> {
     let service = &state.service;
-    let ClientRequest { params, client } =
-        endpoint::authenticate_request(service, &state.limits, request).await?;
-    let grant_type = params.require("grant_type")?;
-    match grant_type {
+    let (params, credentials) = endpoint::read_request(&state.limits, request).await?;
+    if let (Some("refresh_token"), Some(refresh_token)) =
+        (params.get("grant_type"), params.get("refresh_token"))
+    {
+        // The hot path: the client is checked against the row its token's lookup joins.
+        return service
+            .refresh(&credentials, refresh_token, params.get("scope"), flavor)
+            .await;
+    }
+    let client = service.authenticate(&credentials).await?;
+    match params.require("grant_type")? {
         "authorization_code" => {
             service
                 .exchange_code(
@@ -143,16 +150,9 @@ async fn grant(
                 )
                 .await
         }
-        "refresh_token" => {
-            service
-                .refresh(
-                    &client,
-                    params.require("refresh_token")?,
-                    params.get("scope"),
-                    flavor,
-                )
-                .await
-        }
+        "refresh_token" => Err(OAuthError::invalid_request(
+            "Missing refresh_token parameter.",
+        )),
         _ => Err(OAuthError::unsupported_grant_type()),
     }
 }

@@ -7,6 +7,7 @@ pub mod jsonapi;
 mod state;
 pub mod v1;
 pub mod v2;
+pub mod webhooks;
 
 pub use state::{PatreonLimits, PatreonState};
 

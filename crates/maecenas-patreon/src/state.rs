@@ -6,6 +6,8 @@ use std::sync::Arc;
 use maecenas_core::ratelimit::KeyedLimiter;
 use maecenas_oauth::OAuthService;
 use maecenas_store::Store;
+use maecenas_types::SharedClock;
+use maecenas_webhooks::WebhookConfig;
 use url::Url;
 
 /// Patreon's two API limits (`patreon.md` §8).
@@ -25,6 +27,10 @@ pub struct PatreonState {
     pub limits: PatreonLimits,
     /// The server's public URL, ending in `/`.
     pub public_url: Url,
+    /// The injected clock.
+    pub clock: SharedClock,
+    /// Webhook settings (the URI rules of the SSRF guard).
+    pub webhooks: Arc<WebhookConfig>,
 }
 
 impl PatreonState {

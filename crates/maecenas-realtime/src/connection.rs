@@ -5,13 +5,16 @@
 use std::collections::HashMap;
 
 use axum::{
+    Extension,
     extract::{
         State,
         ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade},
     },
-    response::Response,
+    http::{HeaderMap, StatusCode, header::ORIGIN},
+    response::{IntoResponse, Response},
 };
-use futures::{SinkExt, StreamExt, stream::SplitStream};
+use futures::{StreamExt, stream::SplitStream};
+use maecenas_types::ConnectionSlot;
 use tokio::{
     sync::{mpsc, watch},
     time::{Duration, Instant, sleep_until, timeout},
@@ -39,12 +42,30 @@ const MAX_CHANNEL_LEN: usize = 255;
 const LINGER: Duration = Duration::from_secs(1);
 
 /// `GET /connection/websocket`: any subprotocol header is accepted and none is chosen (§1.1).
-pub(crate) async fn upgrade(State(rt): State<Realtime>, ws: WebSocketUpgrade) -> Response {
-    let limit = rt.config().max_message_size;
+/// A browser `Origin` outside `allowed_origins` gets 403. The connection keeps its slot of
+/// the server's connection cap while it lives.
+pub(crate) async fn upgrade(
+    State(rt): State<Realtime>,
+    slot: Option<Extension<ConnectionSlot>>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let origin = headers.get(ORIGIN).map(|v| v.to_str().unwrap_or("\u{0}"));
+    if !rt.settings().origin_allowed(origin) {
+        tracing::debug!(?origin, "websocket from an origin that is not allowed");
+        return (StatusCode::FORBIDDEN, "origin not allowed\n").into_response();
+    }
+    let config = rt.config();
+    let limit = config.max_message_size;
     ws.max_message_size(limit)
         .max_frame_size(limit)
+        .read_buffer_size(config.read_buffer_size)
+        .write_buffer_size(config.write_buffer_size)
         .on_failed_upgrade(|err| tracing::debug!(error = %err, "websocket upgrade failed"))
-        .on_upgrade(move |socket| run(rt, socket))
+        .on_upgrade(move |socket| async move {
+            let _slot = slot;
+            run(rt, socket).await;
+        })
 }
 
 /// How the reader stops.
@@ -72,7 +93,7 @@ struct Connection {
 
 async fn run(rt: Realtime, socket: WebSocket) {
     let config = rt.config().clone();
-    let (mut sink, mut stream) = socket.split();
+    let (sink, mut stream) = socket.split();
     let (tx, rx) = mpsc::channel(config.queue_capacity);
     let (closer, closed) = Closer::new();
     let writer = tokio::spawn(write_loop(
@@ -81,7 +102,7 @@ async fn run(rt: Realtime, socket: WebSocket) {
             closed: closed.clone(),
             ping_interval: config.ping_interval,
         },
-        async move |msg| sink.send(msg).await.is_ok(),
+        sink,
     ));
     let mut conn = Connection {
         client: Uuid::new_v4().to_string(),
@@ -124,6 +145,10 @@ impl Connection {
         let read_window = config.ping_interval * 2;
         let mut deadline = Instant::now() + config.connect_timeout;
         let mut expiry = tokio::time::interval(config.ping_interval);
+        let mut shutdown = self.rt.shutting_down();
+        if *shutdown.borrow_and_update() {
+            return Exit::Close(Disconnect::SHUTDOWN);
+        }
         loop {
             tokio::select! {
                 biased;
@@ -131,6 +156,7 @@ impl Connection {
                     // The hub closed us (slow): the first reason is the one the writer sends.
                     return closed.borrow().map_or(Exit::Drop, Exit::Close);
                 }
+                _ = shutdown.changed() => return Exit::Close(Disconnect::SHUTDOWN),
                 () = sleep_until(deadline) => {
                     return if self.user.is_none() { Exit::Close(Disconnect::STALE) } else { Exit::Drop };
                 }
@@ -155,7 +181,7 @@ impl Connection {
                             continue;
                         }
                     };
-                    if let Err(exit) = self.handle_frame(text.as_str()) {
+                    if let Err(exit) = self.handle_frame(text.as_str()).await {
                         return exit;
                     }
                     if self.user.is_some() {
@@ -166,9 +192,22 @@ impl Connection {
         }
     }
 
-    fn handle_frame(&mut self, frame: &str) -> Result<(), Exit> {
+    async fn handle_frame(&mut self, frame: &str) -> Result<(), Exit> {
         let commands = decode_commands(frame).map_err(|_| Exit::Close(Disconnect::BAD_REQUEST))?;
-        commands.into_iter().try_for_each(|cmd| self.handle(cmd))
+        for cmd in commands {
+            if cmd.method == Method::Subscribe && cmd.id != 0 && self.user.is_some() {
+                // The broker may ask Redis: boxed, so idle connections do not carry the
+                // subscribe future's space.
+                if !self.bucket.take() {
+                    self.error(cmd.id, ErrorCode::TOO_MANY_REQUESTS)?;
+                    continue;
+                }
+                Box::pin(self.subscribe(&cmd)).await?;
+            } else {
+                self.handle(cmd)?;
+            }
+        }
+        Ok(())
     }
 
     fn handle(&mut self, cmd: Command) -> Result<(), Exit> {
@@ -188,7 +227,8 @@ impl Connection {
         }
         match cmd.method {
             Method::Connect => self.connect(&cmd),
-            Method::Subscribe => self.subscribe(&cmd),
+            // Handled by `handle_frame`; with id 0 or before connect it never gets here.
+            Method::Subscribe => Err(bad_request()),
             Method::Unsubscribe => self.unsubscribe(&cmd),
             Method::Ping => self.send(&EmptyReply { id: cmd.id }),
             // `send` is fire-and-forget and there is no message handler: ignored, no reply.
@@ -239,7 +279,7 @@ impl Connection {
         self.send(&ResultReply { id: cmd.id, result })
     }
 
-    fn subscribe(&mut self, cmd: &Command) -> Result<(), Exit> {
+    async fn subscribe(&mut self, cmd: &Command) -> Result<(), Exit> {
         let params: SubscribeParams = cmd.params().map_err(|_| bad_request())?;
         let channel = params.channel.as_str();
         if channel.is_empty() {
@@ -304,12 +344,14 @@ impl Connection {
             outbox: self.outbox.clone(),
             recover,
         };
-        match self.rt.broker().subscribe(subscription, &reply) {
+        match self.rt.broker().subscribe(subscription, &reply).await {
             Ok(()) => {
                 self.subs.insert(channel.to_owned(), exp);
                 Ok(())
             }
-            Err(SubscribeError::Encode) => self.error(cmd.id, ErrorCode::INTERNAL),
+            Err(SubscribeError::Encode | SubscribeError::Unavailable) => {
+                self.error(cmd.id, ErrorCode::INTERNAL)
+            }
             Err(SubscribeError::Closed) => Err(Exit::Close(Disconnect::SLOW)),
         }
     }

@@ -1,7 +1,7 @@
 //! Channels and their subscribers: per-channel `seq` and a bounded history ring for recovery,
 //! JOIN/LEAVE pushes, and a bounded outbound queue per connection — a connection whose queue is
-//! full is closed with 3008 "slow" and nobody else waits for it. [`Broker`] is the seam a
-//! multi-instance (Redis) broker will fill; [`Hub`] is the in-process one.
+//! full is closed with 3008 "slow" and nobody else waits for it. [`Broker`] is the seam:
+//! [`Hub`] is the in-process broker, `crate::redis_broker::RedisBroker` the multi-instance one.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -9,6 +9,7 @@ use std::{
 };
 
 use axum::extract::ws::Utf8Bytes;
+use futures::future::BoxFuture;
 use serde_json::value::RawValue;
 use tokio::sync::{mpsc, watch};
 use uuid::Uuid;
@@ -16,6 +17,12 @@ use uuid::Uuid;
 use crate::protocol::{
     ClientInfo, Disconnect, JoinLeave, Publication, Push, PushFrame, PushType, encode,
 };
+
+/// JOIN and LEAVE go to every subscriber of a channel while it has at most this many; above
+/// it a joining client still gets its own JOIN (clients wait for it), nobody else does — so a
+/// crowd subscribing to one channel costs O(n), not O(n²) pushes. DonationAlerts channels are a
+/// creator's own (a few overlays and bots), far below it.
+pub const JOIN_LEAVE_LIMIT: usize = 100;
 
 /// Asks a connection to close; the first reason wins.
 #[derive(Debug)]
@@ -96,6 +103,8 @@ pub enum SubscribeError {
     Encode,
     /// The subscriber's queue is full or gone.
     Closed,
+    /// The shared broker (Redis) did not answer.
+    Unavailable,
 }
 
 /// A subscription request.
@@ -112,22 +121,58 @@ pub struct Subscription<'a> {
 }
 
 /// Builds the subscribe reply from the snapshot; it is queued before any publication.
-pub type ReplyBuilder<'r> = &'r dyn Fn(&Snapshot<'_>) -> Result<String, serde_json::Error>;
+pub type ReplyBuilder<'r> = &'r (dyn Fn(&Snapshot<'_>) -> Result<String, serde_json::Error> + Sync);
+
+/// Why a publication failed.
+#[derive(Debug)]
+pub enum BrokerError {
+    /// The frame could not be encoded.
+    Encode(serde_json::Error),
+    /// The shared broker (Redis) did not answer.
+    Unavailable(String),
+}
+
+impl std::fmt::Display for BrokerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Encode(err) => write!(f, "publication could not be encoded: {err}"),
+            Self::Unavailable(err) => write!(f, "broker unavailable: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for BrokerError {}
+
+/// A publication to make.
+#[derive(Debug)]
+pub struct Publish<'a> {
+    /// The channel.
+    pub channel: &'a str,
+    /// The data, as JSON.
+    pub data: Box<RawValue>,
+    /// A key naming what is published (e.g. an event id): of several publications with the
+    /// same key only the first is made, whichever instance makes it.
+    pub once: Option<&'a str>,
+}
 
 /// Publishing and subscribing, in process or across instances.
 pub trait Broker: Send + Sync + std::fmt::Debug {
-    /// Publishes `data` on `channel`, returning its seq.
-    fn publish(&self, channel: &str, data: Box<RawValue>) -> Result<u64, serde_json::Error>;
+    /// Publishes; returns its seq, or `None` when a publication with the same `once` key was
+    /// already made.
+    fn publish<'a>(
+        &'a self,
+        publish: Publish<'a>,
+    ) -> BoxFuture<'a, Result<Option<u64>, BrokerError>>;
     /// Adds a subscriber. Atomically with respect to publications: queues the reply built by
     /// `reply`, then (with the subscriber added) a JOIN push to every subscriber.
-    fn subscribe(
-        &self,
-        sub: Subscription<'_>,
-        reply: ReplyBuilder<'_>,
-    ) -> Result<(), SubscribeError>;
+    fn subscribe<'a>(
+        &'a self,
+        sub: Subscription<'a>,
+        reply: ReplyBuilder<'a>,
+    ) -> BoxFuture<'a, Result<(), SubscribeError>>;
     /// Removes a subscriber and tells the others it left. A no-op when it was not subscribed.
     fn unsubscribe(&self, channel: &str, client: &str);
-    /// How many connections are subscribed to `channel`.
+    /// How many connections are subscribed to `channel` on this instance.
     fn subscribers(&self, channel: &str) -> usize;
 }
 
@@ -136,9 +181,9 @@ struct Stored {
     data: Arc<RawValue>,
 }
 
-struct Subscriber {
-    info: ClientInfo,
-    outbox: Outbox,
+pub(crate) struct Subscriber {
+    pub(crate) info: ClientInfo,
+    pub(crate) outbox: Outbox,
 }
 
 struct Channel {
@@ -150,10 +195,8 @@ struct Channel {
 
 impl Channel {
     fn new() -> Self {
-        let mut epoch = Uuid::new_v4().simple().to_string();
-        epoch.truncate(8);
         Self {
-            epoch,
+            epoch: new_epoch(),
             seq: 0,
             history: VecDeque::new(),
             subscribers: HashMap::new(),
@@ -166,34 +209,53 @@ impl Channel {
         }
     }
 
-    /// Legacy seq recovery: publications after `from.seq`, newest first. `recovered` is false
-    /// when the epoch changed or the ring no longer reaches back far enough.
     fn snapshot(&self, from: Option<&RecoverFrom>) -> Snapshot<'_> {
-        let mut snapshot = Snapshot {
-            seq: self.seq,
-            epoch: &self.epoch,
-            missed: Vec::new(),
-            recovered: false,
-        };
-        let Some(from) = from else {
-            return snapshot;
-        };
-        let same_epoch = from.epoch.is_empty() || from.epoch == self.epoch;
-        let after = if same_epoch { from.seq } else { 0 };
-        snapshot.missed = self
-            .history
-            .iter()
-            .rev()
-            .take_while(|p| p.seq > after)
-            .map(|p| Publication {
-                seq: p.seq,
-                data: &p.data,
-            })
-            .collect();
-        let oldest = self.history.front().map_or(self.seq + 1, |p| p.seq);
-        snapshot.recovered = same_epoch && (from.seq >= self.seq || oldest <= from.seq + 1);
-        snapshot
+        let newest_first = self.history.iter().rev().map(|p| Publication {
+            seq: p.seq,
+            data: &p.data,
+        });
+        snapshot(self.seq, &self.epoch, newest_first, from)
     }
+}
+
+/// Legacy seq recovery over a channel's history (newest first): publications after
+/// `from.seq`. `recovered` is false when the epoch changed or the history no longer reaches
+/// back far enough.
+pub(crate) fn snapshot<'a>(
+    seq: u64,
+    epoch: &'a str,
+    newest_first: impl Iterator<Item = Publication<'a>>,
+    from: Option<&RecoverFrom>,
+) -> Snapshot<'a> {
+    let mut snapshot = Snapshot {
+        seq,
+        epoch,
+        missed: Vec::new(),
+        recovered: false,
+    };
+    let Some(from) = from else {
+        return snapshot;
+    };
+    let same_epoch = from.epoch.is_empty() || from.epoch == epoch;
+    let after = if same_epoch { from.seq } else { 0 };
+    let mut oldest = seq + 1;
+    for p in newest_first {
+        oldest = p.seq;
+        if p.seq > after {
+            snapshot.missed.push(p);
+        } else {
+            break;
+        }
+    }
+    snapshot.recovered = same_epoch && (from.seq >= seq || oldest <= from.seq + 1);
+    snapshot
+}
+
+/// A new channel epoch: 8 hex characters.
+pub(crate) fn new_epoch() -> String {
+    let mut epoch = Uuid::new_v4().simple().to_string();
+    epoch.truncate(8);
+    epoch
 }
 
 /// The in-process broker.
@@ -226,7 +288,7 @@ impl Hub {
     }
 }
 
-fn join_leave(kind: PushType, channel: &str, info: &ClientInfo) -> Option<Utf8Bytes> {
+pub(crate) fn join_leave(kind: PushType, channel: &str, info: &ClientInfo) -> Option<Utf8Bytes> {
     let frame = PushFrame {
         result: Push {
             kind,
@@ -237,8 +299,9 @@ fn join_leave(kind: PushType, channel: &str, info: &ClientInfo) -> Option<Utf8By
     encode(&frame).ok().map(Utf8Bytes::from)
 }
 
-impl Broker for Hub {
-    fn publish(&self, channel: &str, data: Box<RawValue>) -> Result<u64, serde_json::Error> {
+impl Hub {
+    /// Publishes `data` on `channel`; returns its seq.
+    pub fn publish(&self, channel: &str, data: Box<RawValue>) -> Result<u64, serde_json::Error> {
         let mut channels = self.channels();
         let ch = channels
             .entry(channel.to_owned())
@@ -263,7 +326,8 @@ impl Broker for Hub {
         Ok(seq)
     }
 
-    fn subscribe(
+    /// Adds a subscriber (see [`Broker::subscribe`]).
+    pub fn subscribe(
         &self,
         sub: Subscription<'_>,
         reply: ReplyBuilder<'_>,
@@ -277,6 +341,7 @@ impl Broker for Hub {
         if !sub.outbox.push(Utf8Bytes::from(frame)) {
             return Err(SubscribeError::Closed);
         }
+        let own = sub.outbox.clone();
         ch.subscribers.insert(
             sub.info.client.clone(),
             Subscriber {
@@ -285,12 +350,17 @@ impl Broker for Hub {
             },
         );
         if let Some(join) = join_leave(PushType::Join, sub.channel, sub.info) {
-            ch.broadcast(&join);
+            if ch.subscribers.len() <= JOIN_LEAVE_LIMIT {
+                ch.broadcast(&join);
+            } else {
+                own.push(join);
+            }
         }
         Ok(())
     }
 
-    fn unsubscribe(&self, channel: &str, client: &str) {
+    /// Removes a subscriber (see [`Broker::unsubscribe`]).
+    pub fn unsubscribe(&self, channel: &str, client: &str) {
         let mut channels = self.channels();
         let Some(ch) = channels.get_mut(channel) else {
             return;
@@ -299,7 +369,7 @@ impl Broker for Hub {
             .subscribers
             .remove(client)
             .and_then(|gone| join_leave(PushType::Leave, channel, &gone.info));
-        if let Some(leave) = leave {
+        if let Some(leave) = leave.filter(|_| ch.subscribers.len() < JOIN_LEAVE_LIMIT) {
             ch.broadcast(&leave);
         }
         if ch.subscribers.is_empty() && ch.history.is_empty() {
@@ -307,10 +377,36 @@ impl Broker for Hub {
         }
     }
 
-    fn subscribers(&self, channel: &str) -> usize {
+    /// How many connections are subscribed to `channel`.
+    pub fn subscribers(&self, channel: &str) -> usize {
         self.channels()
             .get(channel)
             .map_or(0, |ch| ch.subscribers.len())
+    }
+}
+
+impl Broker for Hub {
+    fn publish<'a>(&'a self, p: Publish<'a>) -> BoxFuture<'a, Result<Option<u64>, BrokerError>> {
+        let published = Hub::publish(self, p.channel, p.data)
+            .map(Some)
+            .map_err(BrokerError::Encode);
+        Box::pin(std::future::ready(published))
+    }
+
+    fn subscribe<'a>(
+        &'a self,
+        sub: Subscription<'a>,
+        reply: ReplyBuilder<'a>,
+    ) -> BoxFuture<'a, Result<(), SubscribeError>> {
+        Box::pin(std::future::ready(Hub::subscribe(self, sub, reply)))
+    }
+
+    fn unsubscribe(&self, channel: &str, client: &str) {
+        Hub::unsubscribe(self, channel, client);
+    }
+
+    fn subscribers(&self, channel: &str) -> usize {
+        Hub::subscribers(self, channel)
     }
 }
 

@@ -200,3 +200,26 @@ fn the_first_close_reason_wins() {
     closer.close(Disconnect::SLOW);
     assert_eq!(*rx.borrow(), Some(Disconnect::STALE));
 }
+
+#[test]
+fn in_a_crowded_channel_only_the_joining_client_hears_its_join() {
+    let hub = Hub::new(10);
+    let mut conns: Vec<Conn> = (0..=JOIN_LEAVE_LIMIT)
+        .map(|n| conn(&format!("c{n}"), JOIN_LEAVE_LIMIT + 8))
+        .collect();
+    for c in &conns {
+        subscribe(&hub, c, None);
+    }
+    let first = drain(&mut conns[0]);
+    assert_eq!(
+        first.len(),
+        1 + JOIN_LEAVE_LIMIT,
+        "reply and the first {JOIN_LEAVE_LIMIT} joins"
+    );
+    let last = conns.last_mut().unwrap();
+    let frames = drain(last);
+    assert_eq!(frames.len(), 2, "reply, then its own JOIN");
+    assert!(frames[1].contains(&format!("\"client\":\"c{JOIN_LEAVE_LIMIT}\"")));
+    hub.publish(CH, data(1)).unwrap();
+    assert!(drain(&mut conns[0])[0].contains("\"seq\":1,"));
+}

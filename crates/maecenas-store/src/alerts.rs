@@ -80,6 +80,7 @@ impl Store {
         };
         events::record(&txn, change, row.created_at).await?;
         txn.commit().await?;
+        self.signals().events_written();
         Ok(row)
     }
 }

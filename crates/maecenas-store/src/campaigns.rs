@@ -8,8 +8,8 @@ use sea_orm::{
 
 use crate::{
     Store, StoreError,
-    entities::{benefit, campaign, goal, post, tier, tier_benefit},
-    events::{self, Change},
+    entities::{benefit, campaign, goal, post, post_tier, tier, tier_benefit},
+    events,
 };
 
 /// What it takes to create a campaign. Everything else starts at the schema's defaults.
@@ -73,6 +73,8 @@ pub struct NewPost {
     pub is_public: bool,
     /// `Some` publishes the post (and records `posts:publish`); `None` keeps it a draft.
     pub published_at: Option<DateTime<Utc>>,
+    /// The tiers whose patrons may see it (Patreon's post `tiers`); empty for none in particular.
+    pub tier_ids: Vec<i64>,
 }
 
 impl Store {
@@ -240,17 +242,22 @@ impl Store {
         }
         .insert(&txn)
         .await?;
+        if !new.tier_ids.is_empty() {
+            post_tier::Entity::insert_many(new.tier_ids.into_iter().map(|tier_id| {
+                post_tier::ActiveModel {
+                    post_id: Set(created.id),
+                    tier_id: Set(tier_id),
+                    ..Default::default()
+                }
+            }))
+            .exec_without_returning(&txn)
+            .await?;
+        }
         if created.published_at.is_some() {
-            let change = Change {
-                kind: events::POST_PUBLISH,
-                user_id: Some(created.user_id),
-                campaign_id: Some(created.campaign_id),
-                subject_type: "post",
-                subject_id: created.id.to_string(),
-            };
-            events::record(&txn, change, now).await?;
+            crate::subject_changes::record_post(&txn, &created, events::POST_PUBLISH, now).await?;
         }
         txn.commit().await?;
+        self.signals().events_written();
         Ok(created)
     }
 }

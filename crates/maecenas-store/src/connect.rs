@@ -1,5 +1,6 @@
-//! Turns a database URL into a connection pool: SQLite with WAL, a busy timeout and foreign keys
-//! on; PostgreSQL with an optional schema on the search path (how tests isolate themselves).
+//! Turns a database URL into a connection pool: SQLite with WAL, a busy timeout, foreign keys
+//! on, in-memory temporaries, a memory map and a larger page cache; PostgreSQL with an optional
+//! schema on the search path (how tests isolate themselves).
 
 use std::{path::Path, str::FromStr, time::Duration};
 
@@ -69,7 +70,13 @@ pub(crate) async fn open(
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Statement journals and temporary b-trees in memory, not in temp files; reads
+            // through a shared memory map instead of a `pread` copy per page; a 16 MiB page
+            // cache per connection. All three only change where bytes sit, not durability.
+            .pragma("temp_store", "memory")
+            .pragma("mmap_size", "268435456")
+            .pragma("cache_size", "-16384");
         let file = opts.get_filename();
         let dir = file.parent().filter(|d| !d.as_os_str().is_empty());
         if let Some(dir) = dir.filter(|_| file != Path::new(":memory:")) {

@@ -5,6 +5,11 @@ use std::time::Duration;
 
 use sea_orm::sqlx::{self, Connection, postgres::PgConnectOptions};
 
+/// The PostgreSQL channel that event writers `NOTIFY` and event readers `LISTEN` on.
+pub(crate) const EVENTS_CHANNEL: &str = "maecenas_events";
+/// Sent in each event's transaction; PostgreSQL delivers it at commit, once per transaction.
+pub(crate) const NOTIFY_EVENTS: &str = "NOTIFY maecenas_events";
+
 /// Opens one connection within `timeout` and, when given, creates `schema` if it does not exist
 /// (tests give each run its own schema).
 pub(crate) async fn probe_pg(
@@ -47,4 +52,15 @@ pub async fn drop_pg_schema(url: &str, schema: &str) -> Result<(), sqlx::Error> 
         .execute(&mut conn)
         .await?;
     conn.close().await
+}
+
+/// Makes a claim's inner `SELECT` skip rows another transaction holds: `FOR UPDATE SKIP LOCKED`
+/// on PostgreSQL. SQLite has no row locks (sea-query leaves the clause out there); a claim is
+/// one `UPDATE … WHERE id IN (SELECT …) RETURNING …` statement, atomic under SQLite's single
+/// writer.
+pub(crate) fn claim_lock(select: &mut sea_orm::sea_query::SelectStatement) {
+    select.lock_with_behavior(
+        sea_orm::sea_query::LockType::Update,
+        sea_orm::sea_query::LockBehavior::SkipLocked,
+    );
 }

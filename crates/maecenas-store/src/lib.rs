@@ -3,7 +3,10 @@
 //! into [`dialect`].
 
 pub mod accounts;
+pub mod alert_widgets;
 pub mod alerts;
+pub mod billing;
+pub mod bulk;
 pub mod campaigns;
 mod connect;
 pub mod dialect;
@@ -19,18 +22,66 @@ pub mod oauth_consents;
 pub mod oauth_manage;
 pub mod oauth_tokens;
 pub mod pledges_v1;
+pub mod posts;
+pub mod sandbox;
+pub mod subject_changes;
+pub mod webhook_delivery;
+pub mod webhooks;
 
 pub use connect::{Backend, ConnectOptions};
 pub use error::StoreError;
+pub use sea_orm::DbErr;
+
+use std::sync::Arc;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use sea_orm_migration::MigratorTrait;
+use tokio::sync::Notify;
 
 /// A handle on the database: cheap to clone, shared by every request and background task.
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
     backend: Backend,
+    signals: Arc<Signals>,
+}
+
+/// In-process wake-ups for background readers of the outbox: a writer signals after its commit;
+/// readers also poll, so a signal from another process is never needed for correctness.
+#[derive(Debug, Default)]
+pub struct Signals {
+    events: Notify,
+    deliveries: Notify,
+    /// Bumped with each [`Self::events_written`], for any number of readers
+    /// ([`events::EventWaiter`]).
+    event_count: tokio::sync::watch::Sender<u64>,
+}
+
+impl Signals {
+    /// A transaction that wrote event rows has committed.
+    pub fn events_written(&self) {
+        self.events.notify_one();
+        self.event_count.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    pub(crate) fn watch_events(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.event_count.subscribe()
+    }
+
+    /// Completes after the next [`Self::events_written`] (or at once if one is pending).
+    pub async fn wait_events(&self) {
+        self.events.notified().await;
+    }
+
+    /// Deliveries became due (fanned out, unpaused, resent).
+    pub fn deliveries_due(&self) {
+        self.deliveries.notify_one();
+    }
+
+    /// Completes after the next [`Self::deliveries_due`] (or at once if one is pending).
+    pub async fn wait_deliveries(&self) {
+        self.deliveries.notified().await;
+    }
 }
 
 impl Store {
@@ -38,7 +89,11 @@ impl Store {
     /// SQLite file and its directory when missing. Does not migrate.
     pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Self, StoreError> {
         let (db, backend) = connect::open(url, options).await?;
-        Ok(Self { db, backend })
+        Ok(Self {
+            db,
+            backend,
+            signals: Arc::new(Signals::default()),
+        })
     }
 
     /// Brings the schema up to date. Idempotent; safe while another instance runs.
@@ -71,6 +126,11 @@ impl Store {
     pub async fn close(self) -> Result<(), StoreError> {
         self.db.close().await?;
         Ok(())
+    }
+
+    /// Wake-ups shared by every clone of this store.
+    pub fn signals(&self) -> &Signals {
+        &self.signals
     }
 
     pub(crate) fn db(&self) -> &DatabaseConnection {

@@ -89,6 +89,7 @@ impl Store {
             created.push(insert_member(&txn, one, now).await?);
         }
         txn.commit().await?;
+        self.signals().events_written();
         Ok(created)
     }
 

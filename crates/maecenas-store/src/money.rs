@@ -75,6 +75,7 @@ impl Store {
             created.push(row);
         }
         txn.commit().await?;
+        self.signals().events_written();
         Ok(created)
     }
 

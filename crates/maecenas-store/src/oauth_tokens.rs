@@ -1,7 +1,10 @@
 //! The authorization server's moving parts: grants, authorization codes and access/refresh
 //! tokens. Codes and refresh tokens are spent with a conditional `UPDATE … WHERE used_at IS NULL`
 //! inside the transaction that mints their successors, so of two racing redemptions exactly one
-//! wins on both backends.
+//! wins on both backends. Refresh rotations come in batches (one transaction, one `UPDATE …
+//! RETURNING`, one multi-row `INSERT` for many requests: group commit).
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -40,6 +43,21 @@ pub struct NewOAuthToken {
     pub grant_id: i64,
     pub scopes: String,
     pub expires_at: DateTime<Utc>,
+}
+
+/// One refresh-token rotation: spend `token_id`, store `tokens` in its place.
+#[derive(Debug, Clone)]
+pub struct Rotation {
+    pub token_id: i64,
+    pub tokens: Vec<NewOAuthToken>,
+}
+
+/// A stored token with the grant it was issued under and that grant's client.
+#[derive(Debug, Clone)]
+pub struct TokenContext {
+    pub token: oauth_token::Model,
+    pub grant: oauth_grant::Model,
+    pub client: oauth_client::Model,
 }
 
 /// What a spend-and-mint attempt came to.
@@ -119,15 +137,40 @@ impl Store {
             .await?)
     }
 
-    /// The token whose hash is `token_hash`.
-    pub async fn oauth_token_by_hash(
+    /// The token whose hash is `token_hash` with its grant and the grant's client, in one
+    /// query (a refresh, an API call, revocation and introspection all start here).
+    pub async fn oauth_token_context(
         &self,
         token_hash: &str,
-    ) -> Result<Option<oauth_token::Model>, StoreError> {
-        Ok(oauth_token::Entity::find()
-            .filter(oauth_token::Column::TokenHash.eq(token_hash))
-            .one(self.db())
-            .await?)
+    ) -> Result<Option<TokenContext>, StoreError> {
+        Ok(self
+            .oauth_token_contexts(vec![token_hash.to_owned()])
+            .await?
+            .pop())
+    }
+
+    /// [`Self::oauth_token_context`] for many hashes at once (those found, in no order).
+    pub async fn oauth_token_contexts(
+        &self,
+        token_hashes: Vec<String>,
+    ) -> Result<Vec<TokenContext>, StoreError> {
+        let found = oauth_token::Entity::find()
+            .filter(oauth_token::Column::TokenHash.is_in(token_hashes))
+            .find_also_related(oauth_grant::Entity)
+            .and_also_related(oauth_client::Entity)
+            .all(self.db())
+            .await?;
+        Ok(found
+            .into_iter()
+            .filter_map(|row| match row {
+                (token, Some(grant), Some(client)) => Some(TokenContext {
+                    token,
+                    grant,
+                    client,
+                }),
+                _ => None,
+            })
+            .collect())
     }
 
     /// Stores tokens outside any redemption (a creator's own token).
@@ -167,15 +210,44 @@ impl Store {
         tokens: Vec<NewOAuthToken>,
         now: DateTime<Utc>,
     ) -> Result<Spent, StoreError> {
+        let outcome = self
+            .rotate_refresh_tokens(vec![Rotation { token_id, tokens }], now)
+            .await?;
+        Ok(outcome.first().copied().unwrap_or(Spent::AlreadyUsed))
+    }
+
+    /// Applies many rotations in one transaction and answers each in order: a rotation wins when
+    /// its token was unspent and unrevoked and no earlier rotation of the batch named it.
+    pub async fn rotate_refresh_tokens(
+        &self,
+        batch: Vec<Rotation>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Spent>, StoreError> {
+        let ids: HashSet<i64> = batch.iter().map(|r| r.token_id).collect();
         let txn = self.db().begin().await?;
-        let spent = oauth_token::Entity::update_many()
+        let mut unspent: HashSet<i64> = oauth_token::Entity::update_many()
             .col_expr(oauth_token::Column::UsedAt, Expr::value(now))
-            .filter(oauth_token::Column::Id.eq(token_id))
+            .filter(oauth_token::Column::Id.is_in(ids))
             .filter(oauth_token::Column::UsedAt.is_null())
             .filter(oauth_token::Column::RevokedAt.is_null())
-            .exec(&txn)
-            .await?;
-        finish_spend(txn, spent.rows_affected, tokens, now).await
+            .exec_with_returning(&txn)
+            .await?
+            .into_iter()
+            .map(|row| row.id)
+            .collect();
+        let mut outcome = Vec::with_capacity(batch.len());
+        let mut rows = Vec::new();
+        for rotation in batch {
+            if unspent.remove(&rotation.token_id) {
+                outcome.push(Spent::Won);
+                rows.extend(rotation.tokens);
+            } else {
+                outcome.push(Spent::AlreadyUsed);
+            }
+        }
+        insert_tokens(&txn, rows, now).await?;
+        txn.commit().await?;
+        Ok(outcome)
     }
 
     /// Revokes a grant and every token issued under it (replayed code or refresh token).
@@ -202,26 +274,27 @@ impl Store {
     }
 }
 
+/// Stores `tokens` with one multi-row INSERT.
 async fn insert_tokens(
     conn: &impl ConnectionTrait,
     tokens: Vec<NewOAuthToken>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    for new in tokens {
-        oauth_token::ActiveModel {
-            token_hash: Set(new.token_hash),
-            kind: Set(new.kind.to_owned()),
-            grant_id: Set(new.grant_id),
-            scopes: Set(new.scopes),
-            expires_at: Set(new.expires_at),
-            used_at: Set(None),
-            revoked_at: Set(None),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(conn)
-        .await?;
+    if tokens.is_empty() {
+        return Ok(());
     }
+    let rows = tokens.into_iter().map(|new| oauth_token::ActiveModel {
+        token_hash: Set(new.token_hash),
+        kind: Set(new.kind.to_owned()),
+        grant_id: Set(new.grant_id),
+        scopes: Set(new.scopes),
+        expires_at: Set(new.expires_at),
+        used_at: Set(None),
+        revoked_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    });
+    oauth_token::Entity::insert_many(rows).exec(conn).await?;
     Ok(())
 }
 

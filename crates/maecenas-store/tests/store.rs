@@ -9,6 +9,7 @@ use maecenas_store::{
     members::{NewAddress, NewMember, NewPledgeEvent},
     money::NewDonation,
     oauth::NewOAuthClient,
+    oauth_tokens::{NewOAuthToken, REFRESH, Rotation, Spent},
 };
 use maecenas_testkit::both_backends;
 
@@ -48,6 +49,7 @@ both_backends! {
             content: String::new(),
             is_public: true,
             published_at: None,
+            tier_ids: vec![gold],
         };
         store.create_post(draft.clone(), t0()).await.unwrap();
         assert!(store.events_after(0, 10).await.unwrap().is_empty(), "drafts are silent");
@@ -209,6 +211,60 @@ both_backends! {
 
         let again = store.create_oauth_client(new, t0()).await;
         assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    }
+
+    async fn refresh_rotations_in_one_batch(db: TestDb) {
+        let store = &db.store;
+        let owner = user(store, "Rita").await;
+        let client = store.create_oauth_client(NewOAuthClient {
+            client_id: "batch".to_owned(),
+            secret_hash: None,
+            owner_user_id: owner,
+            name: "Batch".to_owned(),
+            description: String::new(),
+            author_name: String::new(),
+            domain: String::new(),
+            redirect_uris: vec!["https://a.example/cb".to_owned()],
+            default_scopes: "identity".to_owned(),
+        }, t0()).await.unwrap();
+        let grant = store.create_oauth_grant(client.id, owner, "identity", t0()).await.unwrap();
+        let token = |hash: &str| NewOAuthToken {
+            token_hash: hash.to_owned(),
+            kind: REFRESH,
+            grant_id: grant.id,
+            scopes: "identity".to_owned(),
+            expires_at: t0() + Duration::days(1),
+        };
+        store.create_oauth_tokens(vec![token("a"), token("b"), token("c")], t0()).await.unwrap();
+        let id = |hash: &'static str| async move {
+            store.oauth_token_context(hash).await.unwrap().unwrap().token.id
+        };
+        let (a, b, c) = (id("a").await, id("b").await, id("c").await);
+        store.revoke_oauth_token(c, t0()).await.unwrap();
+        let later = t0() + Duration::seconds(5);
+        let outcome = store.rotate_refresh_tokens(vec![
+            Rotation { token_id: a, tokens: vec![token("a2")] },
+            Rotation { token_id: b, tokens: vec![token("b2")] },
+            // The same token twice in one batch: only the first wins.
+            Rotation { token_id: a, tokens: vec![token("a3")] },
+            // A revoked token loses.
+            Rotation { token_id: c, tokens: vec![token("c2")] },
+        ], later).await.unwrap();
+        assert_eq!(outcome, [Spent::Won, Spent::Won, Spent::AlreadyUsed, Spent::AlreadyUsed]);
+        for (hash, stored) in [("a2", true), ("b2", true), ("a3", false), ("c2", false)] {
+            let found = store.oauth_token_context(hash).await.unwrap();
+            assert_eq!(found.is_some(), stored, "{hash}");
+            if let Some(found) = found {
+                assert_eq!((found.token.created_at, found.token.used_at), (later, None));
+                assert_eq!((found.grant.id, found.client.id), (grant.id, client.id));
+            }
+        }
+        let spent = store.oauth_token_context("a").await.unwrap().unwrap().token;
+        assert_eq!(spent.used_at, Some(later));
+        // Spent tokens stay spent; a batch of one is the same path.
+        assert_eq!(store.rotate_refresh_token(a, vec![token("a4")], later).await.unwrap(),
+            Spent::AlreadyUsed);
+        assert!(store.oauth_token_context("a4").await.unwrap().is_none());
     }
 }
 

@@ -24,6 +24,8 @@ pub struct TestApp {
     task: Option<JoinHandle<std::io::Result<()>>>,
     /// The real-time outbox task (publishes donations from the event log).
     outbox: Option<JoinHandle<()>>,
+    /// The webhook dispatcher task.
+    dispatcher: Option<JoinHandle<()>>,
 }
 
 impl TestApp {
@@ -34,6 +36,15 @@ impl TestApp {
 
     /// Serves on 127.0.0.1 with the given limits.
     pub async fn spawn_with(db: TestDb, limits: Limits) -> Self {
+        Self::spawn_configured(db, limits, maecenas_realtime::RealtimeSettings::default()).await
+    }
+
+    /// Serves on 127.0.0.1 with the given limits and real-time settings.
+    pub async fn spawn_configured(
+        db: TestDb,
+        limits: Limits,
+        realtime: maecenas_realtime::RealtimeSettings,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
@@ -48,14 +59,19 @@ impl TestApp {
             limits: limits.clone(),
             rate_limits: maecenas_core::RateLimitConfig::default(),
             secret_key: [7; 32],
+            realtime,
         };
-        let state = AppState::new(db.store.clone(), clock.clone(), settings);
+        let state = AppState::new(db.store.clone(), clock.clone(), settings)
+            .with_webhooks(maecenas_webhooks::WebhookConfig::sandbox());
         let router = maecenas_web::router(state.clone());
-        let outbox = maecenas_web::outbox::spawn(state.clone());
+        let outbox = maecenas_web::outbox::spawn(state.clone()).await;
+        let dispatcher = maecenas_web::webhooks::spawn(&state).expect("webhook dispatcher");
         let (stop, stopped) = oneshot::channel::<()>();
+        let realtime = state.realtime().clone();
         let task = tokio::spawn(async move {
-            maecenas_web::serve(listener, router, &limits, async {
+            maecenas_web::serve(listener, router, &limits, async move {
                 let _ = stopped.await;
+                realtime.shutdown();
             })
             .await
         });
@@ -67,6 +83,7 @@ impl TestApp {
             stop: Some(stop),
             task: Some(task),
             outbox: Some(outbox),
+            dispatcher: Some(dispatcher),
         }
     }
 
@@ -90,6 +107,9 @@ impl TestApp {
         if let Some(outbox) = self.outbox.take() {
             outbox.abort();
         }
+        if let Some(dispatcher) = self.dispatcher.take() {
+            dispatcher.abort();
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -103,6 +123,9 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(outbox) = self.outbox.take() {
             outbox.abort();
+        }
+        if let Some(dispatcher) = self.dispatcher.take() {
+            dispatcher.abort();
         }
     }
 }

@@ -77,6 +77,29 @@ impl TestDb {
         self.store.backend()
     }
 
+    /// Everything this test's database holds, as the backend's own dump tool prints it
+    /// (`sqlite3 .dump`, `pg_dump` of the test's schema): what a stolen backup would reveal.
+    pub fn dump(&self) -> String {
+        let output = match &self.schema {
+            None => {
+                let file = self.url.trim_start_matches("sqlite://");
+                std::process::Command::new("sqlite3")
+                    .args([file, ".dump"])
+                    .output()
+            }
+            Some(schema) => std::process::Command::new("pg_dump")
+                .args(["--data-only", "--schema", schema, &self.url])
+                .output(),
+        }
+        .expect("run the database's dump tool");
+        assert!(
+            output.status.success(),
+            "dump failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
     /// A database URL that reaches exactly this test's data (for a child process).
     pub fn isolated_url(&self) -> String {
         match &self.schema {

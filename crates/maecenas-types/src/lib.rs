@@ -8,11 +8,13 @@ pub mod email;
 pub mod ids;
 pub mod money;
 pub mod scope;
+pub mod slot;
 pub mod token;
 
-pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use clock::{Clock, ManualClock, OffsetClock, SharedClock, SystemClock};
 pub use email::Email;
 pub use ids::{CampaignId, MemberId, PostId, TierId, UserId};
 pub use money::{Currency, Money};
 pub use scope::{Scope, ScopeError, ScopeSet};
+pub use slot::ConnectionSlot;
 pub use token::{SecretToken, TokenHash};

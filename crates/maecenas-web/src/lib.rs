@@ -2,6 +2,7 @@
 //! middleware (limits, security headers, request ids) and the accept loop that enforces a
 //! header-read timeout.
 
+pub mod billing;
 mod csrf;
 mod error;
 mod extract;
@@ -13,6 +14,7 @@ mod server;
 mod session;
 mod settings;
 mod state;
+pub mod webhooks;
 
 pub use server::serve;
 pub use settings::{Limits, WebSettings};
@@ -44,7 +46,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// What the Patreon API routes need from the application state.
-fn patreon_state(state: &AppState) -> maecenas_patreon::PatreonState {
+pub(crate) fn patreon_state(state: &AppState) -> maecenas_patreon::PatreonState {
     maecenas_patreon::PatreonState {
         store: state.store().clone(),
         oauth: state.oauth().clone(),
@@ -53,6 +55,8 @@ fn patreon_state(state: &AppState) -> maecenas_patreon::PatreonState {
             per_token: state.limits().patreon_token.clone(),
         },
         public_url: state.settings().public_url.clone(),
+        clock: state.clock().clone(),
+        webhooks: state.webhooks().clone(),
     }
 }
 

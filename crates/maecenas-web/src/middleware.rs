@@ -1,5 +1,6 @@
 //! The middleware stack every route gets: request ids and tracing, a request timeout, the body
-//! limit, and headers that keep pages from being framed or sniffed.
+//! limit, and headers that keep pages from being framed or sniffed. Overlay secrets are kept
+//! out of the request log.
 
 use axum::{
     Router,
@@ -44,7 +45,7 @@ pub(crate) fn apply(routes: Router<AppState>, limits: &Limits) -> Router<AppStat
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+            tracing::info_span!("request", request_id = %id, method = %req.method(), path = %loggable_path(req.uri().path()))
         })
         .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID));
@@ -57,4 +58,34 @@ pub(crate) fn apply(routes: Router<AppState>, limits: &Limits) -> Router<AppStat
         ))
         .layer(headers)
         .layer(tracing)
+}
+
+/// `path` as logs may show it: an alert overlay's URL carries its secret, which is replaced.
+fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    const OVERLAY: &str = "/widget/alerts/";
+    match path.strip_prefix(OVERLAY) {
+        Some(rest) => {
+            let tail = rest.find('/').map_or("", |at| &rest[at..]);
+            format!("{OVERLAY}<secret>{tail}").into()
+        }
+        None => path.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn overlay_secrets_stay_out_of_logs() {
+        assert_eq!(
+            loggable_path("/widget/alerts/abc123"),
+            "/widget/alerts/<secret>"
+        );
+        assert_eq!(
+            loggable_path("/widget/alerts/abc123/shown/7"),
+            "/widget/alerts/<secret>/shown/7"
+        );
+        assert_eq!(loggable_path("/profile"), "/profile");
+    }
 }

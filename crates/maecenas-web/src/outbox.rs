@@ -7,6 +7,10 @@
 //! Alerts are best effort: the reader starts at the newest event when the server starts, and
 //! on PostgreSQL an id committed after a higher one can be passed over. Webhook delivery, which
 //! must not lose events, keeps its own rows per delivery.
+//!
+//! The task sleeps until the store says an event was committed (in this process, or on
+//! PostgreSQL in any) or [`IDLE_POLL`] passes. With the Redis broker every instance reads every
+//! event and the broker lets exactly one publish each (the event id is the `once` key).
 
 use std::time::Duration;
 
@@ -16,8 +20,8 @@ use tokio::task::JoinHandle;
 
 use crate::state::AppState;
 
-/// How long the task waits when there was nothing new.
-const IDLE_POLL: Duration = Duration::from_millis(50);
+/// How long the task waits, when nothing wakes it, before looking again.
+const IDLE_POLL: Duration = Duration::from_millis(250);
 /// Events read per step.
 const BATCH: u64 = 500;
 
@@ -26,14 +30,18 @@ pub async fn step(state: &AppState, after: i64) -> Result<i64, StoreError> {
     let mut cursor = after;
     for event in state.store().events_after(after, BATCH).await? {
         if event.kind == events::DONATION_CREATE {
-            publish_donation(state, &event.subject_id).await?;
+            publish_donation(state, event.id, &event.subject_id).await?;
         }
         cursor = event.id;
     }
     Ok(cursor)
 }
 
-async fn publish_donation(state: &AppState, subject_id: &str) -> Result<(), StoreError> {
+async fn publish_donation(
+    state: &AppState,
+    event: i64,
+    subject_id: &str,
+) -> Result<(), StoreError> {
     let Ok(id) = subject_id.parse::<i64>() else {
         tracing::warn!(subject_id, "donation event with a non-numeric subject");
         return Ok(());
@@ -43,31 +51,34 @@ async fn publish_donation(state: &AppState, subject_id: &str) -> Result<(), Stor
     else {
         return Ok(());
     };
-    if let Err(err) = state
+    let published = state
         .realtime()
-        .publish_donation(UserId(recipient), &donation)
-    {
+        .publish_donation(UserId(recipient), &donation, Some(event))
+        .await;
+    if let Err(err) = published {
         tracing::warn!(donation = id, error = %err, "publishing a donation alert failed");
     }
     Ok(())
 }
 
-/// Starts the task from the newest event; abort the handle to stop it.
-pub fn spawn(state: AppState) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut cursor = loop {
-            match state.store().last_event_id().await {
-                Ok(id) => break id,
-                Err(err) => {
-                    tracing::warn!(error = %err, "realtime-outbox cannot read the event log yet");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
+/// Starts the task from the newest event; abort the handle to stop it. The starting point is
+/// read before this returns, so every donation stored afterwards is published.
+pub async fn spawn(state: AppState) -> JoinHandle<()> {
+    let mut cursor = loop {
+        match state.store().last_event_id().await {
+            Ok(id) => break id,
+            Err(err) => {
+                tracing::warn!(error = %err, "realtime-outbox cannot read the event log yet");
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
-        };
+        }
+    };
+    tokio::spawn(async move {
+        let mut waiter = state.store().event_waiter().await;
         loop {
             match step(&state, cursor).await {
                 Ok(next) if next != cursor => cursor = next,
-                Ok(_) => tokio::time::sleep(IDLE_POLL).await,
+                Ok(_) => waiter.wait(IDLE_POLL).await,
                 Err(err) => {
                     tracing::warn!(error = %err, "realtime-outbox step failed; retrying");
                     tokio::time::sleep(Duration::from_secs(1)).await;

@@ -10,6 +10,7 @@ use hyper_util::{
     rt::{TokioExecutor, TokioIo, TokioTimer},
     server::{conn::auto, graceful::GracefulShutdown},
 };
+use maecenas_types::ConnectionSlot;
 use tokio::{net::TcpListener, sync::Semaphore};
 use tower::ServiceExt;
 
@@ -43,8 +44,13 @@ pub async fn serve(
             continue;
         };
         let router = router.clone();
+        // Each request carries the connection's slot; an upgraded connection (WebSocket) keeps
+        // a clone, so it counts against the cap until it closes.
+        let slot = ConnectionSlot::new(permit);
+        let request_slot = slot.clone();
         let service = hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
+            req.extensions_mut().insert(request_slot.clone());
             router.clone().oneshot(req)
         });
         let (builder, watcher) = (builder.clone(), graceful.watcher());
@@ -62,14 +68,21 @@ pub async fn serve(
             } else {
                 tracing::debug!(%peer, "no request within the header timeout; closing");
             }
-            drop(permit);
+            drop(slot);
         });
     }
 
     drop(listener);
     let grace = Duration::from_secs(limits.shutdown_grace_secs);
+    // HTTP connections finish their requests; upgraded ones (told to close by whoever owns
+    // them, e.g. WebSockets with 3001) give back their slots.
+    let all_closed = async {
+        graceful.shutdown().await;
+        let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+        let _ = permits.acquire_many(all).await;
+    };
     tokio::select! {
-        () = graceful.shutdown() => tracing::info!("all connections closed"),
+        () = all_closed => tracing::info!("all connections closed"),
         () = tokio::time::sleep(grace) => tracing::warn!(?grace, "shutdown grace period over; dropping open connections"),
     }
     Ok(())

@@ -71,6 +71,8 @@ pub struct WebSettings {
     pub rate_limits: maecenas_core::RateLimitConfig,
     /// 32 secret bytes from which the CSRF key is derived.
     pub secret_key: [u8; 32],
+    /// The real-time server: broker and allowed origins.
+    pub realtime: maecenas_realtime::RealtimeSettings,
 }
 
 impl std::fmt::Debug for WebSettings {
@@ -80,6 +82,8 @@ impl std::fmt::Debug for WebSettings {
             .field("limits", &self.limits)
             .field("rate_limits", &self.rate_limits)
             .field("secret_key", &"<redacted>")
+            .field("realtime.redis", &self.realtime.redis_url.is_some())
+            .field("realtime.allowed_origins", &self.realtime.allowed_origins)
             .finish()
     }
 }

@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use maecenas_core::{Accounts, RateLimits, Sessions};
+use maecenas_core::{Accounts, Alerts, RateLimits, Sessions};
 use maecenas_oauth::OAuthService;
 use maecenas_realtime::{Realtime, RealtimeConfig};
 use maecenas_store::Store;
 use maecenas_types::SharedClock;
+use maecenas_webhooks::WebhookConfig;
 
 use crate::{csrf::CsrfKey, settings::WebSettings};
 
@@ -16,12 +17,14 @@ pub struct AppState {
     store: Store,
     clock: SharedClock,
     accounts: Accounts,
+    alerts: Alerts,
     sessions: Sessions,
     oauth: OAuthService,
     realtime: Realtime,
     limits: RateLimits,
     settings: Arc<WebSettings>,
     csrf: CsrfKey,
+    webhooks: Arc<WebhookConfig>,
 }
 
 impl AppState {
@@ -30,19 +33,28 @@ impl AppState {
         let limits = RateLimits::local(&settings.rate_limits, &clock);
         Self {
             accounts: Accounts::new(store.clone(), clock.clone(), limits.clone()),
+            alerts: Alerts::new(store.clone(), clock.clone()),
             limits,
             sessions: Sessions::new(store.clone(), clock.clone()),
             oauth: OAuthService::new(store.clone(), clock.clone()),
-            realtime: Realtime::new(
-                crate::csrf::derive_key(&settings.secret_key, b"maecenas centrifugo key v1"),
-                clock.clone(),
-                RealtimeConfig::default(),
-            ),
+            realtime: realtime(&settings, &clock),
             csrf: CsrfKey::derive(&settings.secret_key),
+            webhooks: Arc::new(WebhookConfig::default()),
             settings: Arc::new(settings),
             store,
             clock,
         }
+    }
+
+    /// The same state with these webhook settings (production defaults otherwise).
+    pub fn with_webhooks(mut self, config: WebhookConfig) -> Self {
+        self.webhooks = Arc::new(config);
+        self
+    }
+
+    /// Webhook settings.
+    pub fn webhooks(&self) -> &Arc<WebhookConfig> {
+        &self.webhooks
     }
 
     /// The store.
@@ -58,6 +70,11 @@ impl AppState {
     /// The accounts service.
     pub fn accounts(&self) -> &Accounts {
         &self.accounts
+    }
+
+    /// Stream alerts: sandbox and test donations, the overlay's secret, marking shown.
+    pub fn alerts(&self) -> &Alerts {
+        &self.alerts
     }
 
     /// The sessions service.
@@ -88,4 +105,16 @@ impl AppState {
     pub(crate) fn csrf(&self) -> &CsrfKey {
         &self.csrf
     }
+}
+
+/// The real-time server the settings ask for. A Redis URL was checked with the configuration;
+/// should it still be refused, this instance serves its own sockets only, and says so.
+fn realtime(settings: &WebSettings, clock: &SharedClock) -> Realtime {
+    let key = crate::csrf::derive_key(&settings.secret_key, b"maecenas centrifugo key v1");
+    let config = RealtimeConfig::default();
+    Realtime::with_settings(key, clock.clone(), config.clone(), settings.realtime.clone())
+        .unwrap_or_else(|err| {
+            tracing::error!(error = %err, "realtime: Redis broker refused; serving this instance's sockets only");
+            Realtime::new(key, clock.clone(), config)
+        })
 }

@@ -9,7 +9,7 @@ use maecenas_types::{SharedClock, SystemClock};
 use serde::Serialize;
 
 use crate::{
-    admin_oauth,
+    admin_oauth, admin_webhooks,
     cli::{AdminCommand, UserCommand},
     config::Config,
     serve::open_store,
@@ -88,6 +88,7 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
         }
         AdminCommand::Client { command } => admin_oauth::client(store, command).await?,
         AdminCommand::Token { command } => admin_oauth::token(store, command).await?,
+        AdminCommand::Webhooks { command } => admin_webhooks::run(store, command).await?,
     }
     Ok(())
 }

@@ -12,7 +12,9 @@ use figment::{
     providers::{Env, Format, Serialized, Toml},
 };
 use maecenas_core::RateLimitConfig;
+use maecenas_realtime::RealtimeSettings;
 use maecenas_web::Limits;
+use maecenas_webhooks::WebhookConfig;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -39,6 +41,10 @@ pub struct Config {
     pub limits: Limits,
     /// Request rates (GCRA, per instance).
     pub rate_limits: RateLimitConfig,
+    /// Webhook delivery: retry schedule, timeout, SSRF allow-list.
+    pub webhooks: WebhookConfig,
+    /// The real-time server: Redis for several instances, allowed browser origins.
+    pub realtime: RealtimeSettings,
 }
 
 /// Log settings.
@@ -72,6 +78,8 @@ impl Default for Config {
             log: LogConfig::default(),
             limits: Limits::default(),
             rate_limits: RateLimitConfig::default(),
+            webhooks: WebhookConfig::default(),
+            realtime: RealtimeSettings::default(),
         }
     }
 }
@@ -131,6 +139,8 @@ impl Config {
     fn validate(&self) -> anyhow::Result<()> {
         self.limits.validate().map_err(anyhow::Error::msg)?;
         self.rate_limits.validate().map_err(anyhow::Error::msg)?;
+        self.webhooks.validate().map_err(anyhow::Error::msg)?;
+        self.realtime.validate().map_err(anyhow::Error::msg)?;
         if let Some(url) = self
             .public_url
             .as_ref()

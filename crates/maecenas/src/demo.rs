@@ -19,7 +19,9 @@ use crate::{
 const CREDENTIALS_FILE: &str = "demo.json";
 
 /// `maecenas demo`.
-pub async fn run(config: Config) -> anyhow::Result<()> {
+pub async fn run(mut config: Config) -> anyhow::Result<()> {
+    // The sandbox delivers webhooks to local receivers.
+    config.webhooks.allow_loopback = true;
     let store = serve::open_store(&config).await?;
     let credentials = load_or_seed(&store, &config.data_dir).await?;
     let prepared = serve::prepare(config, store).await?;

@@ -2,10 +2,14 @@
 
 mod admin;
 mod admin_oauth;
+mod admin_webhooks;
 mod cli;
 mod config;
 mod demo;
 mod logging;
+mod sandbox;
+mod sandbox_billing;
+mod sandbox_members;
 mod serve;
 
 use std::process::ExitCode;
@@ -65,6 +69,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin { command } => {
             let config = Config::load(cli.config.as_deref(), &overrides)?;
             admin::run(&config, command).await
+        }
+        Command::Sandbox { command } => {
+            let config = Config::load(cli.config.as_deref(), &overrides)?;
+            sandbox::run(&config, command).await
         }
     }
 }

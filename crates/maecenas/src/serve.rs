@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use maecenas_store::{ConnectOptions, Store};
-use maecenas_types::SystemClock;
+use maecenas_types::{OffsetClock, SystemClock};
 use maecenas_web::{AppState, WebSettings};
 use tokio::net::TcpListener;
 
@@ -22,6 +22,8 @@ pub struct Prepared {
     pub listener: TcpListener,
     pub state: AppState,
     pub config: Config,
+    /// The sandbox clock the state reads: the wall clock plus the persisted offset.
+    pub clock: Arc<OffsetClock>,
 }
 
 /// Opens the store, builds the state and binds, so a caller can print where it listens first.
@@ -31,8 +33,17 @@ pub async fn prepare(config: Config, store: Store) -> anyhow::Result<Prepared> {
         limits: config.limits.clone(),
         rate_limits: config.rate_limits.clone(),
         secret_key: config.secret_key()?,
+        realtime: config.realtime.clone(),
     };
-    let state = AppState::new(store, Arc::new(SystemClock), settings);
+    let mut webhooks = config.webhooks.clone();
+    webhooks
+        .instance_id
+        .get_or_insert_with(|| format!("{}@{}", host_name(), config.bind));
+    let clock = Arc::new(OffsetClock::new(Arc::new(SystemClock)));
+    clock.set_offset(chrono::Duration::seconds(
+        store.sandbox_clock_offset().await?,
+    ));
+    let state = AppState::new(store, clock.clone(), settings).with_webhooks(webhooks);
     let listener = TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -40,6 +51,7 @@ pub async fn prepare(config: Config, store: Store) -> anyhow::Result<Prepared> {
         listener,
         state,
         config,
+        clock,
     })
 }
 
@@ -49,13 +61,29 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
         listener,
         state,
         config,
+        clock,
     } = prepared;
     let store = state.store().clone();
-    let outbox = maecenas_web::outbox::spawn(state.clone());
+    let outbox = maecenas_web::outbox::spawn(state.clone()).await;
+    let dispatcher =
+        maecenas_web::webhooks::spawn(&state).context("cannot start the webhook dispatcher")?;
+    let realtime = state.realtime().clone();
+    let scheduler = maecenas_web::billing::spawn(&state, Some(clock));
     let router = maecenas_web::router(state);
-    tracing::info!(addr = %listener.local_addr()?, "listening");
-    maecenas_web::serve(listener, router, &config.limits, shutdown_signal()).await?;
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        broker = if config.realtime.redis_url.is_some() { "redis" } else { "in-process" },
+        "listening"
+    );
+    let shutdown = async move {
+        shutdown_signal().await;
+        // WebSocket clients get 3001 and reconnect (elsewhere, or here once restarted).
+        realtime.shutdown();
+    };
+    maecenas_web::serve(listener, router, &config.limits, shutdown).await?;
     outbox.abort();
+    dispatcher.abort();
+    scheduler.abort();
     store.close().await?;
     tracing::info!("stopped");
     Ok(())
@@ -94,4 +122,14 @@ async fn shutdown_signal() {
         () = ctrl_c => tracing::info!("SIGINT received; shutting down"),
         () = term => tracing::info!("SIGTERM received; shutting down"),
     }
+}
+
+/// This machine's name (what webhook leases carry, with the listening address).
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
 }

@@ -86,13 +86,6 @@ impl Relationship {
     }
 }
 
-/// `{"self": url}` on a single resource.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SelfLink {
-    #[serde(rename = "self")]
-    pub self_: String,
-}
-
 /// A resource object.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Resource {
@@ -103,8 +96,6 @@ pub struct Resource {
     pub attributes: Map<String, Value>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub relationships: BTreeMap<&'static str, Relationship>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub links: Option<SelfLink>,
 }
 
 impl Resource {
@@ -115,19 +106,12 @@ impl Resource {
             kind,
             attributes,
             relationships: BTreeMap::new(),
-            links: None,
         }
     }
 
     /// Adds a relationship.
     pub fn relate(mut self, name: &'static str, relationship: Relationship) -> Self {
         self.relationships.insert(name, relationship);
-        self
-    }
-
-    /// Sets `links.self`.
-    pub fn self_link(mut self, url: String) -> Self {
-        self.links = Some(SelfLink { self_: url });
         self
     }
 
@@ -259,6 +243,13 @@ impl Document {
             links: Some(Links::default()),
             meta: None,
         }
+    }
+
+    /// Sets the top-level `links.self` of a single-resource document, where Patreon puts it
+    /// (the golden v1 `current_user` and v2 member payloads; never on the resource itself).
+    pub fn self_link(mut self, url: String) -> Self {
+        self.links.get_or_insert_with(Links::default).self_ = Some(url);
+        self
     }
 
     /// Adds included resources, dropping duplicates and anything already in `data`.

@@ -18,8 +18,15 @@ pub struct ApiError {
     code_name: &'static str,
     title: &'static str,
     detail: String,
-    parameter: Option<String>,
+    source: Option<Origin>,
     retry_after_seconds: Option<u64>,
+}
+
+/// What an error's `source` names: a query parameter or a body member's JSON pointer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Origin {
+    Parameter(String),
+    Pointer(String),
 }
 
 impl ApiError {
@@ -36,8 +43,31 @@ impl ApiError {
             code_name,
             title,
             detail,
-            parameter: None,
+            source: None,
             retry_after_seconds: None,
+        }
+    }
+
+    /// 400, code 3: a request body member is malformed or not allowed, named by its JSON
+    /// pointer in `source.pointer` (`/data/attributes/uri`; empty for the whole body).
+    pub fn invalid_body(pointer: &str, detail: impl Into<String>) -> Self {
+        Self {
+            source: Some(Origin::Pointer(pointer.to_owned())),
+            ..Self::new(
+                StatusCode::BAD_REQUEST,
+                Some(3),
+                "ParameterInvalid",
+                "Invalid parameter",
+                detail.into(),
+            )
+        }
+    }
+
+    /// The `source.pointer`, if any.
+    pub fn pointer(&self) -> Option<&str> {
+        match &self.source {
+            Some(Origin::Pointer(p)) => Some(p),
+            _ => None,
         }
     }
 
@@ -77,7 +107,7 @@ impl ApiError {
     /// 400, code 3: a query parameter is malformed or not allowed, named in `source.parameter`.
     pub fn invalid_parameter(parameter: &str, detail: impl Into<String>) -> Self {
         Self {
-            parameter: Some(parameter.to_owned()),
+            source: Some(Origin::Parameter(parameter.to_owned())),
             ..Self::new(
                 StatusCode::BAD_REQUEST,
                 Some(3),
@@ -85,6 +115,16 @@ impl ApiError {
                 "Invalid parameter",
                 detail.into(),
             )
+        }
+    }
+
+    /// 400, code 3, `ParameterInvalidOnType`: an include or field the resource type does not
+    /// have. Patreon answers an unknown include (`include=media` on posts) or field
+    /// (`fields[campaign]=pledge_sum`) with this code name.
+    pub fn invalid_on_type(parameter: &str, detail: impl Into<String>) -> Self {
+        Self {
+            code_name: "ParameterInvalidOnType",
+            ..Self::invalid_parameter(parameter, detail)
         }
     }
 
@@ -161,9 +201,17 @@ impl ApiError {
         &self.detail
     }
 
+    /// The `code_name`.
+    pub fn code_name(&self) -> &str {
+        self.code_name
+    }
+
     /// The `source.parameter`, if any.
     pub fn parameter(&self) -> Option<&str> {
-        self.parameter.as_deref()
+        match &self.source {
+            Some(Origin::Parameter(p)) => Some(p),
+            _ => None,
+        }
     }
 
     /// The wire body.
@@ -177,7 +225,16 @@ impl ApiError {
                 code_challenge: None,
                 title: self.title,
                 detail: self.detail.clone(),
-                source: self.parameter.clone().map(|parameter| Source { parameter }),
+                source: self.source.as_ref().map(|origin| match origin {
+                    Origin::Parameter(p) => Source {
+                        parameter: Some(p.clone()),
+                        pointer: None,
+                    },
+                    Origin::Pointer(p) => Source {
+                        parameter: None,
+                        pointer: Some(p.clone()),
+                    },
+                }),
                 retry_after_seconds: self.retry_after_seconds,
             }],
         }
@@ -210,7 +267,10 @@ pub struct ErrorObject {
 /// `source` of an error object.
 #[derive(Debug, Serialize)]
 pub struct Source {
-    pub parameter: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
 }
 
 impl IntoResponse for ApiError {

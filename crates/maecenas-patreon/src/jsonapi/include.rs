@@ -86,7 +86,7 @@ impl IncludeTree {
                 format!("{prefix}.{name}")
             };
             let Some(next) = allowed.child(name) else {
-                return Err(ApiError::invalid_parameter(
+                return Err(ApiError::invalid_on_type(
                     "include",
                     format!("`{path}` is not a valid include for this resource."),
                 ));

@@ -48,6 +48,7 @@ impl JsonApiQuery {
             let value = value.trim();
             match key.as_ref() {
                 "include" => {
+                    check_include_paths(value)?;
                     query.include_given = true;
                     match (IncludeTree::parse(value), query.include.as_mut()) {
                         (Some(tree), Some(existing)) => existing.merge(tree),
@@ -109,6 +110,11 @@ impl JsonApiQuery {
                             .entry(kind.to_owned())
                             .or_default()
                             .extend(split_list(value).map(str::to_owned));
+                    } else if other.starts_with("fields") {
+                        return Err(ApiError::invalid_parameter(
+                            other,
+                            format!("`{other}` is not of the form `fields[type]`."),
+                        ));
                     }
                 }
             }
@@ -126,13 +132,20 @@ impl JsonApiQuery {
         self.page_count.unwrap_or(default).min(max)
     }
 
-    /// Refuses any sort field outside `allowed`.
+    /// Refuses any sort field outside `allowed` (every sort when `allowed` is empty).
     pub fn check_sort(&self, allowed: &[&str]) -> Result<(), ApiError> {
         match self
             .sort
             .iter()
             .find(|k| !allowed.contains(&k.field.as_str()))
         {
+            Some(key) if allowed.is_empty() => Err(ApiError::invalid_parameter(
+                "sort",
+                format!(
+                    "Cannot sort by `{}`: this list has one fixed order.",
+                    key.field
+                ),
+            )),
             Some(key) => Err(ApiError::invalid_parameter(
                 "sort",
                 format!(
@@ -143,6 +156,18 @@ impl JsonApiQuery {
             )),
             None => Ok(()),
         }
+    }
+}
+
+/// Refuses include paths with an empty segment (`a..b`, `.a`, `a.`); empty list items
+/// (`a,,b`) are tolerated.
+fn check_include_paths(value: &str) -> Result<(), ApiError> {
+    match split_list(value).find(|path| path.split('.').any(|s| s.trim().is_empty())) {
+        Some(path) => Err(ApiError::invalid_parameter(
+            "include",
+            format!("`{path}` is not a valid include path."),
+        )),
+        None => Ok(()),
     }
 }
 
@@ -224,6 +249,11 @@ mod tests {
             "page[count]=-1",
             "sort=-",
             "fields[]=x",
+            "fields[user=x",
+            "fieldsuser=x",
+            "include=memberships..campaign",
+            "include=.user",
+            "include=user.",
         ] {
             assert!(JsonApiQuery::parse(Some(bad)).is_err(), "{bad}");
         }

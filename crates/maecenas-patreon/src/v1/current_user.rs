@@ -35,8 +35,7 @@ pub(super) async fn show(
         .await
         .map_err(internal)?;
 
-    let mut resource = render::user(&state, &query, &me, own_campaign.is_some())
-        .self_link(state.v1_related(&format!("user/{}", me.id)));
+    let mut resource = render::user(&state, &query, &me, own_campaign.is_some());
     if !caller.has(Scope::IdentityEmail) {
         resource.attributes.remove("email");
     }
@@ -65,5 +64,9 @@ pub(super) async fn show(
         let (pledges, _) = render::pledges(&state, &query, &mine, &Default::default()).await?;
         included.extend(pledges);
     }
-    Ok(Json(Document::one(resource).include(included)))
+    Ok(Json(
+        Document::one(resource)
+            .self_link(state.v1_related(&format!("user/{}", me.id)))
+            .include(included),
+    ))
 }

@@ -5,7 +5,7 @@
 mod campaigns;
 mod current_user;
 mod pledges;
-mod render;
+pub(crate) mod render;
 pub mod resources;
 
 use axum::{Router, routing::get};

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use maecenas_store::{
     StoreError,
-    entities::{campaign, member, user},
+    entities::{campaign, member, tier, user},
 };
 
 use super::resources::{
@@ -200,15 +200,30 @@ fn with_all<A: serde::Serialize>(attributes: &A) -> serde_json::Map<String, serd
 
 /// Pledge resources for `members` with their relationships, and the included resources
 /// `include` asks for (`patron`, `reward`, `creator`).
-pub(super) async fn pledges(
+pub(crate) async fn pledges(
     state: &PatreonState,
     query: &JsonApiQuery,
     members: &[member::Model],
     include: &BTreeSet<&'static str>,
 ) -> Result<(Vec<Resource>, Vec<Resource>), ApiError> {
-    let store = &state.store;
     let member_ids: Vec<_> = members.iter().map(|m| m.id).collect();
-    let tiers = store.entitled_tiers(&member_ids).await.map_err(internal)?;
+    let tiers = state
+        .store
+        .entitled_tiers(&member_ids)
+        .await
+        .map_err(internal)?;
+    pledges_with_tiers(state, query, members, include, tiers).await
+}
+
+/// [`pledges`] with the members' entitled tiers given (a webhook event's snapshot).
+pub(crate) async fn pledges_with_tiers(
+    state: &PatreonState,
+    query: &JsonApiQuery,
+    members: &[member::Model],
+    include: &BTreeSet<&'static str>,
+    tiers: HashMap<uuid::Uuid, Vec<tier::Model>>,
+) -> Result<(Vec<Resource>, Vec<Resource>), ApiError> {
+    let store = &state.store;
     let campaign_ids: Vec<i64> = members.iter().map(|m| m.campaign_id).collect();
     let campaigns: HashMap<i64, campaign::Model> = store
         .campaigns_by_ids(&campaign_ids)

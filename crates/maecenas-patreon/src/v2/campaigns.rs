@@ -10,6 +10,7 @@ use maecenas_store::entities::campaign;
 use maecenas_types::Scope;
 
 use super::{
+    query,
     render::{self, internal},
     resources::UserAttributes,
 };
@@ -17,8 +18,8 @@ use crate::{
     auth::Caller,
     jsonapi::document::Meta,
     jsonapi::{
-        AllowedIncludes, ApiError, Document, JsonApiQuery, Relationship, Resource, ResourceId,
-        sparse,
+        AllowedIncludes, ApiError, Document, IncludeTree, JsonApiQuery, Relationship, Resource,
+        ResourceId, sparse,
     },
     state::PatreonState,
 };
@@ -36,7 +37,7 @@ pub(super) async fn list(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Document>, ApiError> {
     caller.require(Scope::Campaigns)?;
-    let query = JsonApiQuery::parse(raw.as_deref())?;
+    let (query, include) = query::parse(raw.as_deref(), &INCLUDES)?;
     let own = state
         .store
         .campaign_by_creator(caller.user_id)
@@ -45,7 +46,7 @@ pub(super) async fn list(
     let mut data = Vec::new();
     let mut included = Vec::new();
     if let Some(c) = &own {
-        let (resource, related) = render_campaign(&state, &query, c).await?;
+        let (resource, related) = render_campaign(&state, &query, &include, c).await?;
         data.push(resource);
         included = related;
     }
@@ -62,11 +63,12 @@ pub(super) async fn show(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Document>, ApiError> {
     caller.require(Scope::Campaigns)?;
-    let query = JsonApiQuery::parse(raw.as_deref())?;
+    let (query, include) = query::parse(raw.as_deref(), &INCLUDES)?;
     let c = owned_campaign(&state, &caller, &id).await?;
-    let (resource, related) = render_campaign(&state, &query, &c).await?;
+    let (resource, related) = render_campaign(&state, &query, &include, &c).await?;
     Ok(Json(
-        Document::one(resource.self_link(state.v2_url(&format!("campaigns/{}", c.id))))
+        Document::one(resource)
+            .self_link(state.v2_url(&format!("campaigns/{}", c.id)))
             .include(related),
     ))
 }
@@ -96,10 +98,9 @@ pub(super) async fn owned_campaign(
 async fn render_campaign(
     state: &PatreonState,
     query: &JsonApiQuery,
+    include: &IncludeTree,
     c: &campaign::Model,
 ) -> Result<(Resource, Vec<Resource>), ApiError> {
-    let include = query.include.clone().unwrap_or_default();
-    include.check(&INCLUDES)?;
     let mut resource = render::campaign(state, query, c).await?;
     let mut included = Vec::new();
     if include.has("tiers") {

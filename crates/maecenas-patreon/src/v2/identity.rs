@@ -13,15 +13,13 @@ use maecenas_store::entities::member;
 use maecenas_types::Scope;
 
 use super::{
+    query,
     render::{self, MemberVisibility, internal},
     resources::UserAttributes,
 };
 use crate::{
     auth::Caller,
-    jsonapi::{
-        AllowedIncludes, ApiError, Document, JsonApiQuery, Relationship, Resource, ResourceId,
-        sparse,
-    },
+    jsonapi::{AllowedIncludes, ApiError, Document, Relationship, Resource, ResourceId, sparse},
     state::PatreonState,
 };
 
@@ -43,9 +41,7 @@ pub(super) async fn show(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Document>, ApiError> {
     caller.require(Scope::Identity)?;
-    let query = JsonApiQuery::parse(raw.as_deref())?;
-    let include = query.include.clone().unwrap_or_default();
-    include.check(&INCLUDES)?;
+    let (query, include) = query::parse(raw.as_deref(), &INCLUDES)?;
 
     let me = state
         .store
@@ -67,8 +63,7 @@ pub(super) async fn show(
     if !caller.has(Scope::IdentityEmail) {
         attributes.remove("email");
     }
-    let mut resource = Resource::new("user", me.id, attributes)
-        .self_link(state.v2_url(&format!("user/{}", me.id)));
+    let mut resource = Resource::new("user", me.id, attributes);
     let mut included = Vec::new();
 
     if include.has("campaign") {
@@ -100,7 +95,11 @@ pub(super) async fn show(
         included.extend(related);
     }
 
-    Ok(Json(Document::one(resource).include(included)))
+    Ok(Json(
+        Document::one(resource)
+            .self_link(state.v2_url(&format!("user/{}", me.id)))
+            .include(included),
+    ))
 }
 
 /// The user's memberships the caller may see.

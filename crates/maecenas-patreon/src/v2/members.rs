@@ -15,13 +15,12 @@ use uuid::Uuid;
 
 use super::{
     campaigns::owned_campaign,
+    query,
     render::{self, MemberVisibility, internal},
 };
 use crate::{
     auth::Caller,
-    jsonapi::{
-        AllowedIncludes, ApiError, Cursor, Document, JsonApiQuery, document::Meta, next_link,
-    },
+    jsonapi::{AllowedIncludes, ApiError, Cursor, Document, document::Meta, next_link},
     state::PatreonState,
 };
 
@@ -83,9 +82,9 @@ async fn page(
     raw: Option<&str>,
     path: &str,
 ) -> Result<Json<Document>, ApiError> {
-    let query = JsonApiQuery::parse(raw)?;
-    let include = query.include.clone().unwrap_or_default();
-    include.check(&INCLUDES)?;
+    let (query, include) = query::parse(raw, &INCLUDES)?;
+    // Members come in one order, by id, the key their cursors are made of.
+    query.check_sort(&[])?;
     let max = if include.has("pledge_history") {
         MAX_PAGE_WITH_HISTORY
     } else {
@@ -128,9 +127,7 @@ pub(super) async fn show(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Document>, ApiError> {
     caller.require(Scope::CampaignsMembers)?;
-    let query = JsonApiQuery::parse(raw.as_deref())?;
-    let include = query.include.clone().unwrap_or_default();
-    include.check(&INCLUDES)?;
+    let (query, include) = query::parse(raw.as_deref(), &INCLUDES)?;
     let id: Uuid = id.parse().map_err(|_| ApiError::not_found())?;
     let m = state
         .store
@@ -157,6 +154,9 @@ pub(super) async fn show(
     )
     .await?;
     let resource = data.pop().ok_or_else(ApiError::internal)?;
-    let resource = resource.self_link(state.v2_url(&format!("members/{}", m.id)));
-    Ok(Json(Document::one(resource).include(included)))
+    Ok(Json(
+        Document::one(resource)
+            .self_link(state.v2_url(&format!("members/{}", m.id)))
+            .include(included),
+    ))
 }

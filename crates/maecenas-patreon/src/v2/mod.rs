@@ -4,10 +4,15 @@
 mod campaigns;
 mod identity;
 mod members;
-mod render;
+mod posts;
+mod query;
+pub(crate) mod render;
 pub mod resources;
 
-use axum::{Router, routing::get};
+use axum::{
+    Router,
+    routing::{get, patch},
+};
 
 use crate::{jsonapi::ApiError, state::PatreonState};
 
@@ -38,6 +43,23 @@ pub fn router() -> Router<PatreonState> {
         .route(
             "/members/{id}",
             get(members::show).fallback(method_not_allowed),
+        )
+        .route(
+            "/campaigns/{id}/posts",
+            get(posts::of_campaign).fallback(method_not_allowed),
+        )
+        .route("/posts/{id}", get(posts::show).fallback(method_not_allowed))
+        .route(
+            "/webhooks",
+            get(crate::webhooks::api::list)
+                .post(crate::webhooks::api::create)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            "/webhooks/{id}",
+            patch(crate::webhooks::api::update)
+                .delete(crate::webhooks::api::delete)
+                .fallback(method_not_allowed),
         )
         .fallback(not_found)
 }

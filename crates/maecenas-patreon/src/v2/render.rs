@@ -9,6 +9,7 @@ use maecenas_store::{
     entities::{campaign, member, tier},
 };
 
+use super::query::wants;
 use super::resources::{
     AddressAttributes, CampaignAttributes, MemberAttributes, PledgeEventAttributes, TierAttributes,
     UserAttributes,
@@ -40,8 +41,13 @@ pub(super) async fn members(
 ) -> Result<(Vec<Resource>, Vec<Resource>), ApiError> {
     let store = &state.store;
     let member_ids: Vec<_> = members.iter().map(|m| m.id).collect();
-    let user_ids: Vec<i64> = members.iter().map(|m| m.user_id).collect();
-    let users = store.users_by_ids(&user_ids).await.map_err(internal)?;
+    // A member's name and e-mail are its user's: read users only when something shows them.
+    let users = if include.has("user") || wants(query, "member", &["email", "full_name"]) {
+        let user_ids: Vec<i64> = members.iter().map(|m| m.user_id).collect();
+        store.users_by_ids(&user_ids).await.map_err(internal)?
+    } else {
+        HashMap::new()
+    };
     let tiers = if include.has("currently_entitled_tiers") {
         store.entitled_tiers(&member_ids).await.map_err(internal)?
     } else {
@@ -66,9 +72,7 @@ pub(super) async fn members(
     let mut data = Vec::with_capacity(members.len());
     let mut included = Vec::new();
     for m in members {
-        let Some(u) = users.get(&m.user_id) else {
-            continue;
-        };
+        let u = users.get(&m.user_id);
         let mut attributes = sparse(&MemberAttributes::new(m, u), query.fields_for("member"));
         if !visibility.email {
             attributes.remove("email");
@@ -82,20 +86,21 @@ pub(super) async fn members(
             );
         }
         if include.has("user") {
-            let related = Some(state.v2_url(&format!("user/{}", u.id)));
+            let related = Some(state.v2_url(&format!("user/{}", m.user_id)));
             resource = resource.relate(
                 "user",
-                Relationship::to_one(Some(ResourceId::new("user", u.id)), related),
+                Relationship::to_one(Some(ResourceId::new("user", m.user_id)), related),
             );
-            let user_fields = sparse(
-                &UserAttributes::new(u, false, state.public_url.as_str()),
-                query.fields_for("user"),
-            );
-            let mut user_fields = user_fields;
-            if !visibility.email {
-                user_fields.remove("email");
+            if let Some(u) = u {
+                let mut user_fields = sparse(
+                    &UserAttributes::new(u, false, state.public_url.as_str()),
+                    query.fields_for("user"),
+                );
+                if !visibility.email {
+                    user_fields.remove("email");
+                }
+                included.push(Resource::new("user", u.id, user_fields));
             }
-            included.push(Resource::new("user", u.id, user_fields));
         }
         if include.has("currently_entitled_tiers") {
             let ids = tiers
@@ -148,23 +153,27 @@ pub(super) async fn members(
             included.push(campaign(state, query, &c).await?);
         }
     }
-    let all_tiers: Vec<&tier::Model> = tiers.values().flatten().collect();
+    // Many members share a tier: render each once.
+    let unique: std::collections::BTreeMap<i64, &tier::Model> =
+        tiers.values().flatten().map(|t| (t.id, t)).collect();
+    let all_tiers: Vec<&tier::Model> = unique.into_values().collect();
     included.extend(tier_resources(state, query, &all_tiers).await?);
     Ok((data, included))
 }
 
-/// A campaign resource with its live patron count.
-pub(super) async fn campaign(
+/// A campaign resource with its live patron count (counted only when asked for).
+pub(crate) async fn campaign(
     state: &PatreonState,
     query: &JsonApiQuery,
     c: &campaign::Model,
 ) -> Result<Resource, ApiError> {
-    let counts = state.store.patron_counts(&[c.id]).await.map_err(internal)?;
-    let attributes = CampaignAttributes::new(
-        c,
-        counts.get(&c.id).copied().unwrap_or(0),
-        state.public_url.as_str(),
-    );
+    let count = if wants(query, "campaign", &["patron_count"]) {
+        let counts = state.store.patron_counts(&[c.id]).await.map_err(internal)?;
+        counts.get(&c.id).copied().unwrap_or(0)
+    } else {
+        0
+    };
+    let attributes = CampaignAttributes::new(c, count, state.public_url.as_str());
     Ok(Resource::new(
         "campaign",
         c.id,
@@ -172,18 +181,22 @@ pub(super) async fn campaign(
     ))
 }
 
-/// Tier resources with their live patron counts.
+/// Tier resources with their live patron counts (counted only when asked for).
 pub(super) async fn tier_resources(
     state: &PatreonState,
     query: &JsonApiQuery,
     tiers: &[&tier::Model],
 ) -> Result<Vec<Resource>, ApiError> {
-    let ids: Vec<i64> = tiers.iter().map(|t| t.id).collect();
-    let counts = state
-        .store
-        .tier_patron_counts(&ids)
-        .await
-        .map_err(internal)?;
+    let counts = if wants(query, "tier", &["patron_count", "remaining"]) {
+        let ids: Vec<i64> = tiers.iter().map(|t| t.id).collect();
+        state
+            .store
+            .tier_patron_counts(&ids)
+            .await
+            .map_err(internal)?
+    } else {
+        HashMap::new()
+    };
     Ok(tiers
         .iter()
         .map(|t| {

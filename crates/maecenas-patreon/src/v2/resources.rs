@@ -2,8 +2,9 @@
 //! §5.1; golden shapes in `shared/fixtures/patreon/webhooks-v2/`), built from store rows.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use maecenas_store::entities::{address, campaign, member, pledge_event, tier, user};
+use maecenas_store::entities::{address, campaign, member, pledge_event, post, tier, user};
 use serde::Serialize;
+use serde_json::Value;
 
 /// Patreon's datetime form: ISO-8601 with milliseconds and a `+00:00` offset.
 pub fn timestamp(at: &DateTime<Utc>) -> String {
@@ -213,13 +214,13 @@ pub struct MemberAttributes {
 }
 
 impl MemberAttributes {
-    /// `m`'s attributes; `u` is the member's user.
-    pub fn new(m: &member::Model, u: &user::Model) -> Self {
+    /// `m`'s attributes; `u` is the member's user (name and e-mail are empty without it).
+    pub fn new(m: &member::Model, u: Option<&user::Model>) -> Self {
         Self {
             campaign_lifetime_support_cents: m.campaign_lifetime_support_cents,
             currently_entitled_amount_cents: m.currently_entitled_amount_cents,
-            email: u.email.clone(),
-            full_name: u.full_name.clone(),
+            email: u.map(|u| u.email.clone()).unwrap_or_default(),
+            full_name: u.map(|u| u.full_name.clone()).unwrap_or_default(),
             is_follower: false,
             is_free_trial: m.is_free_trial,
             is_gifted: m.is_gifted,
@@ -302,6 +303,219 @@ impl PledgeEventAttributes {
     }
 }
 
+/// `post`.
+#[derive(Debug, Serialize)]
+pub struct PostAttributes {
+    pub app_id: Option<i64>,
+    pub app_status: Option<String>,
+    pub content: Option<String>,
+    pub embed_data: Option<Value>,
+    pub embed_url: Option<String>,
+    pub is_paid: Option<bool>,
+    pub is_public: Option<bool>,
+    pub published_at: Option<String>,
+    /// The ids of the tiers whose patrons may see the post (strings, as Patreon sends them).
+    pub tiers: Vec<String>,
+    pub title: Option<String>,
+    pub url: String,
+}
+
+impl PostAttributes {
+    /// `p`'s attributes; `tier_ids` are the tiers it is shown to.
+    pub fn new(p: &post::Model, tier_ids: &[i64], public_url: &str) -> Self {
+        Self {
+            app_id: p.app_id,
+            app_status: p.app_status.clone(),
+            content: Some(p.content.clone()),
+            embed_data: p
+                .embed_data
+                .as_deref()
+                .and_then(|text| serde_json::from_str(text).ok()),
+            embed_url: p.embed_url.clone(),
+            is_paid: Some(p.is_paid),
+            is_public: Some(p.is_public),
+            published_at: p.published_at.as_ref().map(timestamp),
+            tiers: tier_ids.iter().map(ToString::to_string).collect(),
+            title: Some(p.title.clone()),
+            url: format!("{public_url}posts/{}", p.id),
+        }
+    }
+}
+
+/// Every attribute name of each v2 type Patreon documents, for checking `fields[type]`
+/// (`patreon.md` §5.1; `benefit` and `goal` are accepted though never filled here).
+pub const FIELDS: &[(&str, &[&str])] = &[
+    (
+        "user",
+        &[
+            "about",
+            "can_see_nsfw",
+            "created",
+            "email",
+            "first_name",
+            "full_name",
+            "hide_pledges",
+            "image_url",
+            "is_creator",
+            "is_email_verified",
+            "last_name",
+            "like_count",
+            "social_connections",
+            "thumb_url",
+            "url",
+            "vanity",
+        ],
+    ),
+    (
+        "campaign",
+        &[
+            "created_at",
+            "creation_name",
+            "discord_server_id",
+            "google_analytics_id",
+            "has_rss",
+            "has_sent_rss_notify",
+            "image_small_url",
+            "image_url",
+            "is_charged_immediately",
+            "is_monthly",
+            "is_nsfw",
+            "main_video_embed",
+            "main_video_url",
+            "one_liner",
+            "patron_count",
+            "pay_per_name",
+            "pledge_url",
+            "published_at",
+            "rss_artwork_url",
+            "rss_feed_title",
+            "show_earnings",
+            "summary",
+            "thanks_embed",
+            "thanks_msg",
+            "thanks_video_url",
+            "url",
+            "vanity",
+        ],
+    ),
+    (
+        "tier",
+        &[
+            "amount_cents",
+            "created_at",
+            "description",
+            "discord_role_ids",
+            "edited_at",
+            "image_url",
+            "patron_count",
+            "post_count",
+            "published",
+            "published_at",
+            "remaining",
+            "requires_shipping",
+            "title",
+            "unpublished_at",
+            "url",
+            "user_limit",
+        ],
+    ),
+    (
+        "member",
+        &[
+            "campaign_lifetime_support_cents",
+            "currently_entitled_amount_cents",
+            "email",
+            "full_name",
+            "is_follower",
+            "is_free_trial",
+            "is_gifted",
+            "last_charge_date",
+            "last_charge_status",
+            "lifetime_support_cents",
+            "next_charge_date",
+            "note",
+            "patron_status",
+            "pledge_cadence",
+            "pledge_relationship_start",
+            "will_pay_amount_cents",
+        ],
+    ),
+    (
+        "address",
+        &[
+            "addressee",
+            "city",
+            "country",
+            "created_at",
+            "line_1",
+            "line_2",
+            "phone_number",
+            "postal_code",
+            "state",
+        ],
+    ),
+    (
+        "pledge-event",
+        &[
+            "amount_cents",
+            "currency_code",
+            "date",
+            "payment_status",
+            "pledge_payment_status",
+            "tier_id",
+            "tier_title",
+            "type",
+        ],
+    ),
+    (
+        "post",
+        &[
+            "app_id",
+            "app_status",
+            "content",
+            "embed_data",
+            "embed_url",
+            "is_paid",
+            "is_public",
+            "published_at",
+            "tiers",
+            "title",
+            "url",
+        ],
+    ),
+    (
+        "benefit",
+        &[
+            "app_external_id",
+            "app_meta",
+            "benefit_type",
+            "created_at",
+            "deliverables_due_today_count",
+            "delivered_deliverables_count",
+            "description",
+            "is_deleted",
+            "is_ended",
+            "is_published",
+            "next_deliverable_due_date",
+            "not_delivered_deliverables_count",
+            "rule_type",
+            "tiers_count",
+            "title",
+        ],
+    ),
+    (
+        "goal",
+        &[
+            "amount_cents",
+            "completed_percentage",
+            "created_at",
+            "description",
+            "reached_at",
+            "title",
+        ],
+    ),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,7 +578,7 @@ mod tests {
                         created_at: now,
                         updated_at: now,
                     };
-                    serde_json::to_value(MemberAttributes::new(&m, &u)).unwrap()
+                    serde_json::to_value(MemberAttributes::new(&m, Some(&u))).unwrap()
                 }
                 "campaign" => {
                     let c = campaign::Model {

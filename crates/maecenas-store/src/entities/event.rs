@@ -15,6 +15,8 @@ pub struct Model {
     pub subject_id: String,
     pub payload: String,
     pub created_at: DateTimeUtc,
+    /// When the webhook dispatcher queued this event's deliveries (`None`: not yet).
+    pub fanned_out_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

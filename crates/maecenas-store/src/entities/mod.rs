@@ -1,6 +1,7 @@
 //! SeaORM entities, one module per table. Rows leave the store as these `Model` structs.
 
 pub mod address;
+pub mod alert_widget;
 pub mod benefit;
 pub mod campaign;
 pub mod charge;
@@ -10,6 +11,7 @@ pub mod donation;
 pub mod event;
 pub mod goal;
 pub mod member;
+pub mod member_billing;
 pub mod member_tier;
 pub mod oauth_client;
 pub mod oauth_code;
@@ -19,6 +21,7 @@ pub mod oauth_token;
 pub mod pledge_event;
 pub mod post;
 pub mod post_tier;
+pub mod sandbox_clock;
 pub mod session;
 pub mod tier;
 pub mod tier_benefit;

@@ -19,6 +19,20 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The grant the token was issued under.
+    #[sea_orm(
+        belongs_to = "super::oauth_grant::Entity",
+        from = "Column::GrantId",
+        to = "super::oauth_grant::Column::Id"
+    )]
+    Grant,
+}
+
+impl Related<super::oauth_grant::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Grant.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// One account.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
     /// Numeric id (shown to Patreon clients as a string, to DonationAlerts as an integer).
@@ -12,6 +12,8 @@ pub struct Model {
     /// Normalised e-mail, unique.
     pub email: String,
     /// argon2id PHC string; `None` for accounts that cannot log in (seeded fakes).
+    /// Never serialized (snapshots in event rows leave it out).
+    #[serde(skip)]
     pub password_hash: Option<String>,
     pub full_name: String,
     pub first_name: String,

@@ -19,6 +19,16 @@ pub struct Model {
     pub disabled_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The scopes of the token that created it: they decide what its payloads show.
+    pub scopes: String,
+    /// Only events after this one reach it (the newest event when it was created).
+    pub after_event_id: i64,
+    /// When its queue may be tried next (`None`: now); set by the retry schedule.
+    pub next_attempt_at: Option<DateTimeUtc>,
+    /// Until when a dispatcher owns its queue.
+    pub lease_until: Option<DateTimeUtc>,
+    /// Which dispatcher owns its queue.
+    pub lease_owner: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,8 @@ pub struct Model {
     pub last_attempted_at: Option<DateTimeUtc>,
     pub delivered_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// The exact bytes sent (and signed) on every attempt.
+    pub body: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,9 @@ mod m0003_money;
 mod m0004_oauth;
 mod m0005_delivery;
 mod m0006_oauth_consents;
+mod m0007_webhooks;
+mod m0008_billing;
+mod m0010_alert_widgets;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -25,6 +28,9 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_oauth::Migration),
             Box::new(m0005_delivery::Migration),
             Box::new(m0006_oauth_consents::Migration),
+            Box::new(m0007_webhooks::Migration),
+            Box::new(m0008_billing::Migration),
+            Box::new(m0010_alert_widgets::Migration),
         ]
     }
 }

@@ -1,13 +1,19 @@
 //! Server-rendered pages, one module per area.
 
 mod accounts;
+mod alert_settings;
 mod apps;
 mod authorize;
 mod developer;
 mod home;
+mod overlay;
 mod profile;
+mod webhooks;
 
-use axum::{Router, routing::get};
+use axum::{
+    Router,
+    routing::{get, post},
+};
 
 use crate::{error::PageError, state::AppState};
 
@@ -31,6 +37,19 @@ pub(crate) fn router() -> Router<AppState> {
             axum::routing::post(developer::refresh_token),
         )
         .route(
+            "/portal/webhooks",
+            get(webhooks::show).post(webhooks::create),
+        )
+        .route("/portal/webhooks/{id}", get(webhooks::log))
+        .route("/portal/webhooks/{id}/pause", post(webhooks::pause))
+        .route("/portal/webhooks/{id}/resume", post(webhooks::resume))
+        .route("/portal/webhooks/{id}/delete", post(webhooks::delete))
+        .route("/portal/webhooks/{id}/test", post(webhooks::test))
+        .route(
+            "/portal/webhooks/{id}/deliveries/{delivery}/resend",
+            post(webhooks::resend),
+        )
+        .route(
             "/oauth2/authorize",
             get(authorize::patreon).post(authorize::answer),
         )
@@ -43,6 +62,24 @@ pub(crate) fn router() -> Router<AppState> {
             "/settings/apps/{client_id}/revoke",
             axum::routing::post(apps::revoke),
         )
+        .route("/settings/alerts", get(alert_settings::show))
+        .route("/settings/alerts/url", post(alert_settings::regenerate))
+        .route("/settings/alerts/sound", post(alert_settings::sound))
+        .route("/settings/alerts/test", post(alert_settings::test_alert))
+        .route("/widget/alerts/{secret}", get(overlay::show))
+        .route(
+            "/widget/alerts/{secret}/connection-token",
+            post(overlay::connection),
+        )
+        .route(
+            "/widget/alerts/{secret}/subscription-token",
+            post(overlay::subscription),
+        )
+        .route(
+            "/widget/alerts/{secret}/shown/{donation_id}",
+            post(overlay::shown),
+        )
+        .route("/static/overlay.js", get(overlay::script))
 }
 
 /// Any path no route claims.

@@ -20,7 +20,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const RUN_LIMIT: Duration = Duration::from_secs(90);
 
 /// `tests/browser` at the workspace root.
-fn browser_dir() -> PathBuf {
+pub(crate) fn browser_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser");
     dir.canonicalize().unwrap_or(dir)
 }
@@ -31,7 +31,7 @@ fn read_json(path: &Path) -> Option<serde_json::Value> {
 
 /// Fails the test, saying what to install, unless Node.js ≥ 20, the pinned `playwright-core`
 /// and Chromium are all present.
-async fn require_prerequisites(dir: &Path) {
+pub(crate) async fn require_prerequisites(dir: &Path) {
     let node = Command::new("node")
         .arg("--version")
         .stdin(Stdio::null())

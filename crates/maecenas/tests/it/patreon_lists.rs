@@ -94,7 +94,10 @@ both_backends! {
         let (app, creds) = setup(db).await;
         let creator = token(&app, &creds, &creds.creator.email, "campaigns.members").await;
         let base = format!("/api/oauth2/v2/campaigns/{}/members", creds.campaign.id);
-        for (query, parameter) in [("page[cursor]=garbage", "page[cursor]"), ("include=goals", "include"), ("page[count]=0", "page[count]")] {
+        // Members have one order (by id, what their cursors hold): any sort is refused. Patreon's
+        // own answer to a member sort is undocumented.
+        for (query, parameter) in [("page[cursor]=garbage", "page[cursor]"), ("include=goals", "include"), ("page[count]=0", "page[count]"),
+            ("sort=-pledge_relationship_start", "sort"), ("fields[member]=pledge_sum", "fields[member]"), ("include=user.campaign", "include")] {
             let (status, body) = get(&app, &format!("{base}?{query}"), &creator).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
             assert_eq!(body["errors"][0]["code"], 3);
@@ -116,7 +119,7 @@ both_backends! {
         assert_eq!(status, StatusCode::OK, "{body}");
         assert!(body["data"]["relationships"].get("address").is_none());
         assert!(body["included"].as_array().is_none_or(|i| i.iter().all(|r| r["type"] != "address")));
-        assert_eq!(body["data"]["links"]["self"], app.url(&format!("/api/oauth2/v2/members/{}", shipped.id)));
+        assert_eq!(body["links"]["self"], app.url(&format!("/api/oauth2/v2/members/{}", shipped.id)));
 
         let with = token(&app, &creds, &creds.creator.email, "campaigns.members campaigns.members.address").await;
         let (_, body) = get(&app, &path, &with).await;

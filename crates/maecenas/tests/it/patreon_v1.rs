@@ -106,7 +106,7 @@ both_backends! {
             assert_eq!(body["data"]["id"], user.id.to_string());
             assert_eq!(body["data"]["attributes"]["full_name"], user.full_name);
             assert_eq!(body["data"]["attributes"]["email"], user.email);
-            assert_eq!(body["data"]["links"]["self"], app.url(&format!("/api/user/{}", user.id)));
+            assert_eq!(body["links"]["self"], app.url(&format!("/api/user/{}", user.id)));
             assert_eq!(body["data"]["relationships"]["campaign"]["data"]["id"], creds.campaign.id.to_string());
             assert!(body["data"]["relationships"]["pledges"]["data"].is_array());
         }

@@ -163,11 +163,19 @@ async fn subscribe_then_join_then_publications_then_ping_and_unsubscribe() {
     let realtime = app.state.realtime();
     assert_eq!(realtime.subscribers(CHANNEL), 1);
     assert_eq!(
-        realtime.publish_donation(UserId(42), &donation(1)).unwrap(),
+        realtime
+            .publish_donation(UserId(42), &donation(1), None)
+            .await
+            .unwrap()
+            .unwrap(),
         1
     );
     assert_eq!(
-        realtime.publish_donation(UserId(42), &donation(2)).unwrap(),
+        realtime
+            .publish_donation(UserId(42), &donation(2), None)
+            .await
+            .unwrap()
+            .unwrap(),
         2
     );
     assert_eq!(ws.recv().await, publication(1, &donation(1).to_string()));
@@ -181,7 +189,11 @@ async fn subscribe_then_join_then_publications_then_ping_and_unsubscribe() {
     .await;
     assert_eq!(ws.recv().await, "{\"id\":4,\"result\":{}}\n");
     assert_eq!(realtime.subscribers(CHANNEL), 0);
-    realtime.publish_donation(UserId(42), &donation(3)).unwrap();
+    realtime
+        .publish_donation(UserId(42), &donation(3), None)
+        .await
+        .unwrap()
+        .unwrap();
     ws.send(r#"{"id":5,"method":7}"#).await;
     assert_eq!(
         ws.recv().await,
@@ -384,7 +396,7 @@ async fn a_slow_client_is_closed_3008_while_another_keeps_receiving() {
     while realtime.subscribers(CHANNEL) == 2 {
         assert!(seq < 5_000, "the slow client was never closed");
         for _ in 0..50 {
-            seq = realtime.publish(CHANNEL, &payload).unwrap();
+            seq = realtime.publish(CHANNEL, &payload).await.unwrap();
         }
         loop {
             let frame = fast.recv().await;
@@ -395,7 +407,7 @@ async fn a_slow_client_is_closed_3008_while_another_keeps_receiving() {
         }
     }
     // The fast client is unaffected; it may hear the slow one leave (type 2) first.
-    realtime.publish(CHANNEL, &donation(1)).unwrap();
+    realtime.publish(CHANNEL, &donation(1)).await.unwrap();
     let leave = join(&slow_id).replace("\"type\":1", "\"type\":2");
     let mut next = fast.recv().await;
     if next == leave {
@@ -418,14 +430,26 @@ async fn resubscribing_with_recover_gets_the_missed_publications() {
     ws.subscribe(&app, &client, CHANNEL, 2).await;
     ws.recv().await;
     ws.recv().await;
-    realtime.publish_donation(UserId(42), &donation(1)).unwrap();
+    realtime
+        .publish_donation(UserId(42), &donation(1), None)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(ws.recv().await, publication(1, &donation(1).to_string()));
     ws.0.close(None).await.unwrap();
     drop(ws);
 
     // Missed while away.
-    realtime.publish_donation(UserId(42), &donation(2)).unwrap();
-    realtime.publish_donation(UserId(42), &donation(3)).unwrap();
+    realtime
+        .publish_donation(UserId(42), &donation(2), None)
+        .await
+        .unwrap()
+        .unwrap();
+    realtime
+        .publish_donation(UserId(42), &donation(3), None)
+        .await
+        .unwrap()
+        .unwrap();
 
     let mut ws = open(&app).await;
     let client = ws.connect(&app).await;
@@ -448,6 +472,10 @@ async fn resubscribing_with_recover_gets_the_missed_publications() {
     );
     assert_eq!(ws.recv().await, join(&client));
     // Live publications continue from there.
-    realtime.publish_donation(UserId(42), &donation(4)).unwrap();
+    realtime
+        .publish_donation(UserId(42), &donation(4), None)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(ws.recv().await, publication(4, &donation(4).to_string()));
 }

@@ -1,5 +1,6 @@
-//! Bad input and the edges: no or unknown token, a missing scope, invalid pages, validation
-//! errors, unknown paths, the per-application limit on the manual clock, and CORS.
+//! Bad input and the edges: no or unknown token, a missing scope, another user's channels,
+//! invalid pages, validation errors, unknown paths, the per-application limit on the manual
+//! clock, and CORS.
 
 use chrono::Duration;
 use maecenas_testkit::both_backends;
@@ -82,6 +83,33 @@ both_backends! {
             .json(&json!({"client": "not-a-uuid", "channels": ["$alerts:donation_1"]}))).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(body, json!({"message": "The client must be a valid UUID.", "errors": {"client": ["The client must be a valid UUID."]}}));
+    }
+
+    async fn da_subscribe_never_signs_another_users_channel(db: TestDb) {
+        let d = Demo::new(db).await;
+        let scopes = "oauth-donation-subscribe oauth-goal-subscribe oauth-poll-subscribe";
+        let (creator, patron) = (d.creator.id, d.app.db.store.user_by_email(&d.creds.patron.email).await.unwrap().unwrap().id);
+        let client = "d558c046-c679-43e3-a62d-65989ab55f7c";
+        let ask = |me: i64, them: i64| json!({"client": client, "channels": [
+            format!("$alerts:donation_{them}"), format!("$goals:goal_{them}"), format!("$polls:poll_{them}"),
+            format!("$alerts:donation_{them}0"), format!("$alerts:donation_0{me}"), format!("$alerts:donation_{me} "),
+        ]});
+        // The patron, with every subscribe scope, asks for the creator's channels: nothing.
+        let patron_token = d.token(&d.creds.patron.email, scopes).await;
+        let (status, body) = send(d.post("/api/v1/centrifuge/subscribe").bearer_auth(&patron_token).json(&ask(patron, creator))).await;
+        assert_eq!((status, body), (StatusCode::OK, json!({"channels": []})));
+        // And the other way round.
+        let creator_token = d.token(&d.creds.creator.email, scopes).await;
+        let (status, body) = send(d.post("/api/v1/centrifuge/subscribe").bearer_auth(&creator_token).json(&ask(creator, patron))).await;
+        assert_eq!((status, body), (StatusCode::OK, json!({"channels": []})));
+        // Nothing lost: each still gets their own.
+        let own = json!({"client": client, "channels": [format!("$alerts:donation_{patron}")]});
+        let (_, body) = send(d.post("/api/v1/centrifuge/subscribe").bearer_auth(&patron_token).json(&own)).await;
+        assert_eq!(body["channels"][0]["channel"], format!("$alerts:donation_{patron}"));
+        // A token signed for the patron's own channel is no token for the creator's.
+        let key = d.app.state.realtime().key();
+        let token = body["channels"][0]["token"].as_str().unwrap();
+        assert!(key.verify_subscription(token, client, &format!("$alerts:donation_{creator}"), maecenas_types::Clock::now(d.app.clock.as_ref())).is_err());
     }
 
     async fn da_sixty_a_minute_per_application(db: TestDb) {

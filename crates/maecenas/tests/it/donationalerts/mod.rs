@@ -1,11 +1,13 @@
 //! DonationAlerts API v1 over real HTTP on both backends, against the demo seed: the profile,
 //! the donation list's pages, custom alerts, Centrifugo subscribe tokens, every error in
-//! Laravel's shape, the per-application limit on the manual clock, CORS, and the real client
-//! DonationAlertsAPI==2.0.2.
+//! Laravel's shape, the per-application limit on the manual clock, CORS, and the real clients
+//! (DonationAlertsAPI==2.0.2, donationalerts==1.0.1, and over Centrifugo npm centrifuge@2.8.5
+//! and DonationAlertsAPI's `Centrifugo`).
 
 mod api;
 mod input;
 mod real_clients;
+mod realtime_clients;
 
 use maecenas_core::demo::{self, DemoCredentials};
 use maecenas_oauth::Flavor;

@@ -3,8 +3,9 @@
 //! errors that return to the client with `state` and `iss` (RFC 6749 §4.1.2.1, RFC 9207).
 
 use maecenas_oauth::NewClient;
+use maecenas_store::oauth::NewOAuthClient;
 use maecenas_testkit::both_backends;
-use maecenas_types::ScopeSet;
+use maecenas_types::{Clock, ScopeSet};
 
 use super::{
     browser::{Browser, EMAIL, PASSWORD, encode, error_page, field, patreon_url, redirect_params},
@@ -185,5 +186,38 @@ both_backends! {
         assert!(location(&response).starts_with(&format!("{REDIRECT}#")), "{}", location(&response));
         let (_, got) = redirect_params(location(&response));
         assert_eq!((got["error"].as_str(), got["state"].as_str()), ("invalid_scope", "da"));
+    }
+
+    async fn oa_18_public_client_must_send_a_pkce_challenge(db: TestDb) {
+        let b = Browser::new(db).await;
+        let now = b.f.app.clock.now();
+        let public = b.f.app.db.store.create_oauth_client(NewOAuthClient {
+            client_id: "public-spa".into(),
+            secret_hash: None,
+            owner_user_id: b.f.user_id,
+            name: "Single-page app".into(),
+            description: String::new(),
+            author_name: String::new(),
+            domain: String::new(),
+            redirect_uris: vec![REDIRECT.into()],
+            default_scopes: "identity".into(),
+        }, now).await.unwrap();
+        let url = |extra: &[(&str, &str)]| {
+            let mut params = vec![("response_type", "code"), ("client_id", public.client_id.as_str()),
+                ("redirect_uri", REDIRECT), ("state", "p"), ("scope", "identity")];
+            params.extend(extra.iter().copied());
+            format!("/oauth2/authorize?{}", encode(&params))
+        };
+        let response = b.get(&url(&[])).await;
+        assert_eq!(response.status(), 303);
+        let (base, got) = redirect_params(location(&response));
+        assert_eq!(base, REDIRECT);
+        assert_eq!((got["error"].as_str(), got["state"].as_str()), ("invalid_request", "p"));
+        assert!(got["error_description"].contains("code_challenge"), "{got:?}");
+        assert!(!got.contains_key("code"));
+        // With a challenge the same request reaches the consent page; a confidential client
+        // may still do without one (Patreon's clients send none).
+        b.consent(&url(&[("code_challenge", CHALLENGE), ("code_challenge_method", "S256")])).await;
+        b.consent(&patreon_url(&b.f, &[("state", "c")])).await;
     }
 }

@@ -340,4 +340,33 @@ both_backends! {
             error(f.refresh(text(won, "refresh_token")).await, 400, "invalid_grant").await;
         }
     }
+
+    async fn oa_31_39_41_secrets_are_random_and_only_their_hashes_stored(db: TestDb) {
+        let f = Fixture::new(db).await;
+        let code = f.code(None).await;
+        let first = tokens(f.exchange(&code, &[]).await).await;
+        let second = tokens(f.refresh(text(&first, "refresh_token")).await).await;
+        let secrets = [
+            f.secret.as_str(),
+            code.as_str(),
+            text(&first, "access_token"),
+            text(&first, "refresh_token"),
+            text(&second, "access_token"),
+            text(&second, "refresh_token"),
+        ];
+        // OA-39: 256 bits from the OS generator, as 64 hex digits, never twice the same.
+        for secret in secrets {
+            assert_eq!(secret.len(), 64, "{secret}");
+            assert!(secret.bytes().all(|b| b.is_ascii_hexdigit()), "{secret}");
+        }
+        let distinct: std::collections::HashSet<_> = secrets.iter().collect();
+        assert_eq!(distinct.len(), secrets.len());
+        // OA-31/41: a full dump of the database holds none of them, only their SHA-256.
+        let dump = f.app.db.dump();
+        assert!(dump.contains(&f.client.client_id), "the dump is of the right database");
+        for secret in secrets {
+            assert!(!dump.contains(secret), "{secret} is stored in clear");
+            assert!(dump.contains(&maecenas_types::TokenHash::of(secret).0), "hash of {secret}");
+        }
+    }
 }

@@ -1,0 +1,387 @@
+//! Webhook payloads as Patreon sends them (`patreon.md` §7.3): full documents, never sparse.
+//! Member triggers (`members:*`, `members:pledge:*`) carry the member with `address`,
+//! `campaign`, `currently_entitled_tiers` and `user` related, `included` the campaign first
+//! (without `show_earnings`), then the user (public attributes, no e-mail), then the tiers, and
+//! `links.self`; the member's e-mail only when the webhook's token held
+//! `campaigns.members[email]`. Post triggers carry the post (its v2 attributes, `tiers` too);
+//! the legacy v1 `pledges:*` triggers carry a v1 pledge with its creator, patron and reward.
+//! Update and delete events render the snapshot their event row keeps (`subject_changes`), so a
+//! deleted member or post still has its payload; creations read the subject as it is.
+
+use std::collections::BTreeSet;
+
+use maecenas_store::{
+    StoreError,
+    entities::event,
+    subject_changes::{MemberSnapshot, PostSnapshot, snapshot_of},
+};
+use maecenas_types::Scope;
+use maecenas_webhooks::{BoxFuture, Renderer};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::{
+    jsonapi::{ApiError, Document, JsonApiQuery, Links, Relationship, Resource, ResourceId},
+    state::PatreonState,
+    v2::resources::{
+        CampaignAttributes, MemberAttributes, PostAttributes, TierAttributes, UserAttributes,
+    },
+};
+
+/// Every trigger a webhook may subscribe to (`patreon.md` §7.1).
+pub const TRIGGERS: [&str; 12] = [
+    "members:create",
+    "members:update",
+    "members:delete",
+    "members:pledge:create",
+    "members:pledge:update",
+    "members:pledge:delete",
+    "posts:publish",
+    "posts:update",
+    "posts:delete",
+    "pledges:create",
+    "pledges:update",
+    "pledges:delete",
+];
+
+/// Renders Patreon payloads for the dispatcher.
+#[derive(Debug, Clone)]
+pub struct PatreonRenderer {
+    state: PatreonState,
+}
+
+impl PatreonRenderer {
+    /// A renderer building links from `state`'s public URL.
+    pub fn new(state: PatreonState) -> Self {
+        Self { state }
+    }
+
+    /// The body for `event` under `trigger` for a token with `scopes`, as a JSON value.
+    pub async fn document(
+        &self,
+        event: &event::Model,
+        trigger: &str,
+        scopes: &str,
+    ) -> Result<Option<Value>, StoreError> {
+        match event.subject_type.as_str() {
+            "member" => {
+                // Updates and deletes carry the member as it was; creations read it now.
+                let parts = match snapshot_of::<MemberSnapshot>(&event.payload) {
+                    Some(snapshot) => Some(snapshot),
+                    None => match event.subject_id.parse::<uuid::Uuid>() {
+                        Ok(id) => self.member_now(id).await?,
+                        Err(_) => None,
+                    },
+                };
+                let Some(parts) = parts else {
+                    return Ok(None);
+                };
+                if trigger.starts_with("pledges:") {
+                    self.v1_pledge(&parts).await
+                } else {
+                    self.member(&parts, &visibility(scopes)).await
+                }
+            }
+            "post" => {
+                let post = match snapshot_of::<PostSnapshot>(&event.payload) {
+                    Some(snapshot) => Some(snapshot),
+                    None => match event.subject_id.parse::<i64>() {
+                        Ok(id) => self.post_now(id).await?,
+                        Err(_) => None,
+                    },
+                };
+                match post {
+                    Some(p) => self.post(&p).await,
+                    None => Ok(None),
+                }
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// A post as it is now, with the tiers it is shown to.
+    async fn post_now(&self, id: i64) -> Result<Option<PostSnapshot>, StoreError> {
+        let store = &self.state.store;
+        let Some(post) = store.post_for_webhook(id).await? else {
+            return Ok(None);
+        };
+        let tier_ids = store
+            .post_tier_ids(&[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
+        Ok(Some(PostSnapshot { post, tier_ids }))
+    }
+
+    /// A membership as it is now, with its patron and entitled tiers.
+    async fn member_now(&self, id: uuid::Uuid) -> Result<Option<MemberSnapshot>, StoreError> {
+        let store = &self.state.store;
+        let Some(member) = store.member_by_id(id).await? else {
+            return Ok(None);
+        };
+        let user = store
+            .users_by_ids(&[member.user_id])
+            .await?
+            .remove(&member.user_id);
+        let tiers = store
+            .entitled_tiers(&[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
+        Ok(Some(MemberSnapshot {
+            member,
+            user,
+            tiers,
+        }))
+    }
+
+    /// What "send test event" sends under `trigger` to a webhook of `campaign_id` whose token
+    /// held `scopes`: the campaign's newest member (or post) as that trigger renders it, or a
+    /// document with no data when the campaign has none.
+    pub async fn test_body(
+        &self,
+        campaign_id: i64,
+        trigger: &str,
+        scopes: &str,
+    ) -> Result<String, StoreError> {
+        let store = &self.state.store;
+        let doc = if trigger.starts_with("posts:") {
+            let newest = match store.newest_post(campaign_id).await? {
+                Some(p) => self.post_now(p.id).await?,
+                None => None,
+            };
+            match newest {
+                Some(p) => self.post(&p).await?,
+                None => None,
+            }
+        } else {
+            let newest = match store.newest_member(campaign_id).await? {
+                Some(m) => self.member_now(m.id).await?,
+                None => None,
+            };
+            match newest {
+                Some(m) if trigger.starts_with("pledges:") => self.v1_pledge(&m).await?,
+                Some(m) => self.member(&m, &visibility(scopes)).await?,
+                None => None,
+            }
+        };
+        let doc = doc.unwrap_or_else(|| serde_json::json!({"data": null, "meta": {"test": true}}));
+        Ok(doc.to_string())
+    }
+
+    /// A member document.
+    pub async fn member(
+        &self,
+        parts: &MemberSnapshot,
+        sees: &BTreeSet<Scope>,
+    ) -> Result<Option<Value>, StoreError> {
+        let store = &self.state.store;
+        let public = self.state.public_url.as_str();
+        let m = &parts.member;
+        let Some(u) = parts.user.as_ref() else {
+            return Ok(None);
+        };
+        let mut attributes = all(&MemberAttributes::new(m, Some(u)));
+        if !sees.contains(&Scope::CampaignsMembersEmail) {
+            attributes.remove("email");
+        }
+        let tiers = &parts.tiers;
+        let address = m
+            .address_id
+            .filter(|_| sees.contains(&Scope::CampaignsMembersAddress));
+        let resource = Resource::new("member", m.id, attributes)
+            .relate(
+                "address",
+                Relationship::to_one(
+                    address.map(|a| ResourceId::new("address", a)),
+                    address.map(|a| self.state.v2_url(&format!("address/{a}"))),
+                ),
+            )
+            .relate(
+                "campaign",
+                Relationship::to_one(
+                    Some(ResourceId::new("campaign", m.campaign_id)),
+                    Some(self.state.v2_url(&format!("campaigns/{}", m.campaign_id))),
+                ),
+            )
+            .relate(
+                "currently_entitled_tiers",
+                Relationship::to_many(
+                    tiers
+                        .iter()
+                        .map(|t| ResourceId::new("tier", t.id))
+                        .collect(),
+                ),
+            )
+            .relate(
+                "user",
+                Relationship::to_one(
+                    Some(ResourceId::new("user", u.id)),
+                    Some(self.state.v2_url(&format!("user/{}", u.id))),
+                ),
+            );
+        let mut included = Vec::new();
+        if let Some(c) = store.campaigns_by_ids(&[m.campaign_id]).await?.first() {
+            let count = store.patron_counts(&[c.id]).await?.get(&c.id).copied();
+            let mut attributes = all(&CampaignAttributes::new(c, count.unwrap_or(0), public));
+            attributes.remove("show_earnings");
+            included.push(Resource::new("campaign", c.id, attributes));
+        }
+        let mut user = all(&UserAttributes::new(u, false, public));
+        for private in ["email", "is_email_verified", "can_see_nsfw"] {
+            user.remove(private);
+        }
+        included.push(Resource::new("user", u.id, user));
+        let ids: Vec<i64> = tiers.iter().map(|t| t.id).collect();
+        let counts = store.tier_patron_counts(&ids).await?;
+        for t in tiers {
+            let count = counts.get(&t.id).copied().unwrap_or(0);
+            included.push(Resource::new(
+                "tier",
+                t.id,
+                all(&TierAttributes::new(t, count)),
+            ));
+        }
+        let doc = with_self(
+            Document::one(resource).include(included),
+            self.state.v2_url(&format!("members/{}", m.id)),
+        );
+        Ok(serde_json::to_value(doc).ok())
+    }
+
+    async fn post(&self, parts: &PostSnapshot) -> Result<Option<Value>, StoreError> {
+        let store = &self.state.store;
+        let public = self.state.public_url.as_str();
+        let p = &parts.post;
+        let attributes = all(&PostAttributes::new(p, &parts.tier_ids, public));
+        let resource = Resource::new("post", p.id, attributes)
+            .relate(
+                "campaign",
+                Relationship::to_one(
+                    Some(ResourceId::new("campaign", p.campaign_id)),
+                    Some(self.state.v2_url(&format!("campaigns/{}", p.campaign_id))),
+                ),
+            )
+            .relate(
+                "user",
+                Relationship::to_one(
+                    Some(ResourceId::new("user", p.user_id)),
+                    Some(self.state.v2_url(&format!("user/{}", p.user_id))),
+                ),
+            );
+        let mut included = Vec::new();
+        if let Some(c) = store.campaigns_by_ids(&[p.campaign_id]).await?.first() {
+            let count = store.patron_counts(&[c.id]).await?.get(&c.id).copied();
+            let mut attributes = all(&CampaignAttributes::new(c, count.unwrap_or(0), public));
+            attributes.remove("show_earnings");
+            included.push(Resource::new("campaign", c.id, attributes));
+        }
+        if let Some(u) = store.users_by_ids(&[p.user_id]).await?.get(&p.user_id) {
+            let mut user = all(&UserAttributes::new(u, true, public));
+            for private in ["email", "is_email_verified", "can_see_nsfw"] {
+                user.remove(private);
+            }
+            included.push(Resource::new("user", u.id, user));
+        }
+        let doc = with_self(
+            Document::one(resource).include(included),
+            self.state.v2_url(&format!("posts/{}", p.id)),
+        );
+        Ok(serde_json::to_value(doc).ok())
+    }
+
+    /// The legacy v1 payload: a pledge with `address`, `card`, `creator`, `patron` and
+    /// `reward` related, its creator, patron and reward included.
+    async fn v1_pledge(&self, parts: &MemberSnapshot) -> Result<Option<Value>, StoreError> {
+        let include: BTreeSet<&'static str> = ["creator", "patron", "reward"].into();
+        let tiers = [(parts.member.id, parts.tiers.clone())].into();
+        let (data, included) = crate::v1::render::pledges_with_tiers(
+            &self.state,
+            &JsonApiQuery::default(),
+            std::slice::from_ref(&parts.member),
+            &include,
+            tiers,
+        )
+        .await
+        .map_err(api_to_store)?;
+        let Some(pledge) = data.into_iter().next() else {
+            return Ok(None);
+        };
+        let pledge = pledge.relate("card", Relationship::to_one(None, None));
+        Ok(serde_json::to_value(Document::one(pledge).include(included)).ok())
+    }
+}
+
+fn api_to_store(err: ApiError) -> StoreError {
+    StoreError::Db(maecenas_store::DbErr::Custom(err.detail().to_owned()))
+}
+
+fn with_self(mut doc: Document, url: String) -> Document {
+    doc.links = Some(Links {
+        self_: Some(url),
+        ..Links::default()
+    });
+    doc
+}
+
+fn all<A: Serialize>(attributes: &A) -> Map<String, Value> {
+    match serde_json::to_value(attributes) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}
+
+/// The scopes (of those that change payloads) a space-separated scope list holds.
+pub fn visibility(scopes: &str) -> BTreeSet<Scope> {
+    scopes
+        .split_whitespace()
+        .filter_map(Scope::parse)
+        .filter(|s| {
+            matches!(
+                s,
+                Scope::CampaignsMembersEmail | Scope::CampaignsMembersAddress
+            )
+        })
+        .collect()
+}
+
+impl Renderer for PatreonRenderer {
+    fn triggers(&self, kind: &str) -> &'static [&'static str] {
+        match kind {
+            "members:create" => &["members:create"],
+            "members:update" => &["members:update"],
+            "members:delete" => &["members:delete"],
+            "members:pledge:create" => &["members:pledge:create", "pledges:create"],
+            "members:pledge:update" => &["members:pledge:update", "pledges:update"],
+            "members:pledge:delete" => &["members:pledge:delete", "pledges:delete"],
+            "posts:publish" => &["posts:publish"],
+            "posts:update" => &["posts:update"],
+            "posts:delete" => &["posts:delete"],
+            _ => &[],
+        }
+    }
+
+    fn render<'a>(
+        &'a self,
+        event: &'a event::Model,
+        trigger: &'a str,
+        scopes: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+        Box::pin(async move {
+            Ok(self
+                .document(event, trigger, scopes)
+                .await?
+                .map(|v| v.to_string()))
+        })
+    }
+
+    fn visibility(&self, scopes: &str) -> u8 {
+        visibility(scopes)
+            .iter()
+            .map(|s| match s {
+                Scope::CampaignsMembersEmail => 1,
+                _ => 2,
+            })
+            .sum()
+    }
+}
