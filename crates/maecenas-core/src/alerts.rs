@@ -48,7 +48,7 @@ pub enum AlertError {
     Store(#[from] StoreError),
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> AlertError {
+pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> AlertError {
     AlertError::Invalid {
         field,
         message: message.into(),
@@ -102,6 +102,7 @@ impl Alerts {
             amount_minor,
             currency,
             payin_system: "sandbox",
+            donor_user_id: None,
         };
         self.record(&recipient, donation).await
     }
@@ -117,6 +118,7 @@ impl Alerts {
             amount_minor: 100 * currency.minor_per_major(),
             currency,
             payin_system: "",
+            donor_user_id: None,
         };
         self.record(recipient, donation).await
     }
@@ -131,7 +133,7 @@ impl Alerts {
             .unwrap_or(Currency::Usd))
     }
 
-    async fn record(
+    pub(crate) async fn record(
         &self,
         recipient: &user::Model,
         d: Donation,
@@ -139,7 +141,7 @@ impl Alerts {
         let user_currency = self.user_currency(recipient.id).await?;
         let new = NewDonation {
             recipient_user_id: recipient.id,
-            donor_user_id: None,
+            donor_user_id: d.donor_user_id,
             username: d.username,
             message: d.message,
             amount_cents: d.amount_minor,
@@ -216,12 +218,14 @@ impl Alerts {
 }
 
 /// A validated donation about to be stored.
-struct Donation {
-    username: String,
-    message: String,
-    amount_minor: i64,
-    currency: Currency,
-    payin_system: &'static str,
+pub(crate) struct Donation {
+    pub username: String,
+    pub message: String,
+    pub amount_minor: i64,
+    pub currency: Currency,
+    pub payin_system: &'static str,
+    /// The donor's account, when they were logged in.
+    pub donor_user_id: Option<i64>,
 }
 
 /// `text` major units of `currency` (`500`, `12.5`, `12.50`) in minor units: a positive

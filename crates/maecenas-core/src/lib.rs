@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod billing;
 pub mod demo;
+pub mod donate;
 pub mod password;
 pub mod ratelimit;
 pub mod sandbox;

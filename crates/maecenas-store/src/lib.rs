@@ -21,6 +21,7 @@ pub mod oauth;
 pub mod oauth_consents;
 pub mod oauth_manage;
 pub mod oauth_tokens;
+pub mod pages;
 pub mod pledges_v1;
 pub mod posts;
 pub mod sandbox;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use maecenas_core::{Accounts, Alerts, RateLimits, Sessions};
+use maecenas_core::{Accounts, Alerts, Billing, RateLimits, Sessions};
 use maecenas_oauth::OAuthService;
 use maecenas_realtime::{Realtime, RealtimeConfig};
 use maecenas_store::Store;
@@ -18,6 +18,7 @@ pub struct AppState {
     clock: SharedClock,
     accounts: Accounts,
     alerts: Alerts,
+    billing: Billing,
     sessions: Sessions,
     oauth: OAuthService,
     realtime: Realtime,
@@ -34,6 +35,7 @@ impl AppState {
         Self {
             accounts: Accounts::new(store.clone(), clock.clone(), limits.clone()),
             alerts: Alerts::new(store.clone(), clock.clone()),
+            billing: Billing::sandbox(store.clone(), clock.clone()),
             limits,
             sessions: Sessions::new(store.clone(), clock.clone()),
             oauth: OAuthService::new(store.clone(), clock.clone()),
@@ -75,6 +77,11 @@ impl AppState {
     /// Stream alerts: sandbox and test donations, the overlay's secret, marking shown.
     pub fn alerts(&self) -> &Alerts {
         &self.alerts
+    }
+
+    /// The billing service (the sandbox gateway): checkout and pledge changes.
+    pub fn billing(&self) -> &Billing {
+        &self.billing
     }
 
     /// The sessions service.

@@ -4,8 +4,12 @@ mod accounts;
 mod alert_settings;
 mod apps;
 mod authorize;
+mod campaign;
+mod checkout;
 mod developer;
 mod home;
+mod memberships;
+mod money;
 mod overlay;
 mod profile;
 mod webhooks;
@@ -80,6 +84,16 @@ pub(crate) fn router() -> Router<AppState> {
             post(overlay::shown),
         )
         .route("/static/overlay.js", get(overlay::script))
+        .route("/memberships", get(memberships::show))
+        .route("/memberships/{id}/change", post(memberships::change))
+        .route("/memberships/{id}/cancel", post(memberships::cancel))
+        .route("/memberships/{id}/card", post(memberships::card))
+        .route("/c/{vanity}", get(campaign::show))
+        .route("/c/{vanity}/posts/{post_id}", get(campaign::show_post))
+        .route(
+            "/c/{vanity}/join",
+            get(checkout::form).post(checkout::submit),
+        )
 }
 
 /// Any path no route claims.

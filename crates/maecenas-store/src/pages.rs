@@ -1,0 +1,199 @@
+//! What the server-rendered pages read and edit beside the API views: a streamer by donation
+//! code, tiers' benefits, a campaign's members filtered by status and tier, its succeeded
+//! charges for the earnings chart, and the creator's edits of the campaign and its tiers.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+    sea_query::{Alias, Expr, Func},
+};
+use uuid::Uuid;
+
+use crate::{
+    Store, StoreError,
+    billing::CHARGE_SUCCEEDED,
+    entities::{benefit, campaign, charge, member, member_tier, tier, tier_benefit, user},
+    memberships::ACTIVE_PATRON,
+};
+
+/// A creator's edit of their campaign's words.
+#[derive(Debug, Clone)]
+pub struct CampaignText {
+    pub creation_name: String,
+    pub summary: String,
+    pub one_liner: String,
+}
+
+/// A creator's edit of a tier.
+#[derive(Debug, Clone)]
+pub struct TierEdit {
+    pub title: String,
+    pub description: String,
+    pub amount_cents: i64,
+    pub user_limit: Option<i64>,
+    pub requires_shipping: bool,
+    pub published: bool,
+}
+
+impl Store {
+    /// The user whose vanity is `vanity`.
+    pub async fn user_by_vanity(&self, vanity: &str) -> Result<Option<user::Model>, StoreError> {
+        Ok(user::Entity::find()
+            .filter(user::Column::Vanity.eq(vanity))
+            .one(self.db())
+            .await?)
+    }
+
+    /// The benefits (published, not deleted) each of `tier_ids` includes, oldest first.
+    pub async fn benefits_of_tiers(
+        &self,
+        tier_ids: &[i64],
+    ) -> Result<HashMap<i64, Vec<benefit::Model>>, StoreError> {
+        if tier_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let links: Vec<(i64, i64)> = tier_benefit::Entity::find()
+            .select_only()
+            .column(tier_benefit::Column::TierId)
+            .column(tier_benefit::Column::BenefitId)
+            .filter(tier_benefit::Column::TierId.is_in(tier_ids.iter().copied()))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let benefits: HashMap<i64, benefit::Model> = benefit::Entity::find()
+            .filter(benefit::Column::Id.is_in(links.iter().map(|(_, b)| *b)))
+            .filter(benefit::Column::IsPublished.eq(true))
+            .filter(benefit::Column::IsDeleted.eq(false))
+            .order_by_asc(benefit::Column::Id)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|b| (b.id, b))
+            .collect();
+        let mut by_tier: HashMap<i64, Vec<benefit::Model>> = HashMap::new();
+        for (tier_id, benefit_id) in links {
+            if let Some(b) = benefits.get(&benefit_id) {
+                by_tier.entry(tier_id).or_default().push(b.clone());
+            }
+        }
+        for list in by_tier.values_mut() {
+            list.sort_by_key(|b| b.id);
+        }
+        Ok(by_tier)
+    }
+
+    /// Up to `limit` members of a campaign, newest first, with `patron_status` `status` (when
+    /// given; `"none"` for members who never pledged) and entitled to `tier_id` (when given).
+    pub async fn campaign_members(
+        &self,
+        campaign_id: i64,
+        status: Option<&str>,
+        tier_id: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<member::Model>, StoreError> {
+        let mut query = member::Entity::find().filter(member::Column::CampaignId.eq(campaign_id));
+        match status {
+            Some("none") => query = query.filter(member::Column::PatronStatus.is_null()),
+            Some(s) => query = query.filter(member::Column::PatronStatus.eq(s)),
+            None => {}
+        }
+        if let Some(tier_id) = tier_id {
+            let ids: Vec<Uuid> = member_tier::Entity::find()
+                .select_only()
+                .column(member_tier::Column::MemberId)
+                .filter(member_tier::Column::TierId.eq(tier_id))
+                .into_tuple()
+                .all(self.db())
+                .await?;
+            query = query.filter(member::Column::Id.is_in(ids));
+        }
+        Ok(query
+            .order_by_desc(member::Column::CreatedAt)
+            .order_by_desc(member::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?)
+    }
+
+    /// Every succeeded charge paid to `recipient_user_id` since `since`, as `(when, cents,
+    /// currency)`, oldest first: the earnings chart groups them by month.
+    pub async fn earnings_since(
+        &self,
+        recipient_user_id: i64,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, i64, String)>, StoreError> {
+        Ok(charge::Entity::find()
+            .select_only()
+            .column(charge::Column::CreatedAt)
+            .column(charge::Column::AmountCents)
+            .column(charge::Column::Currency)
+            .filter(charge::Column::RecipientUserId.eq(recipient_user_id))
+            .filter(charge::Column::Status.eq(CHARGE_SUCCEEDED))
+            .filter(charge::Column::CreatedAt.gte(since))
+            .order_by_asc(charge::Column::CreatedAt)
+            .into_tuple()
+            .all(self.db())
+            .await?)
+    }
+
+    /// What a campaign's active patrons are entitled to per month, summed: goal progress.
+    pub async fn monthly_pledge_sum(&self, campaign_id: i64) -> Result<i64, StoreError> {
+        let total: Option<Option<i64>> = member::Entity::find()
+            .select_only()
+            .column_as(
+                Expr::expr(Func::cast_as(
+                    Func::sum(Expr::col(member::Column::CurrentlyEntitledAmountCents)),
+                    Alias::new("BIGINT"),
+                )),
+                "total",
+            )
+            .filter(member::Column::CampaignId.eq(campaign_id))
+            .filter(member::Column::PatronStatus.eq(ACTIVE_PATRON))
+            .into_tuple()
+            .one(self.db())
+            .await?;
+        Ok(total.flatten().unwrap_or(0))
+    }
+
+    /// Changes a campaign's words.
+    pub async fn update_campaign_text(
+        &self,
+        c: campaign::Model,
+        text: CampaignText,
+        now: DateTime<Utc>,
+    ) -> Result<campaign::Model, StoreError> {
+        let mut row: campaign::ActiveModel = c.into();
+        row.creation_name = Set(text.creation_name);
+        row.summary = Set(text.summary);
+        row.one_liner = Set(text.one_liner);
+        row.updated_at = Set(now);
+        Ok(row.update(self.db()).await?)
+    }
+
+    /// Changes a tier (what members already pay stays as it is until they change it).
+    pub async fn update_tier(
+        &self,
+        t: tier::Model,
+        edit: TierEdit,
+        now: DateTime<Utc>,
+    ) -> Result<tier::Model, StoreError> {
+        let was_published = t.published;
+        let mut row: tier::ActiveModel = t.into();
+        row.title = Set(edit.title);
+        row.description = Set(edit.description);
+        row.amount_cents = Set(edit.amount_cents);
+        row.user_limit = Set(edit.user_limit);
+        row.requires_shipping = Set(edit.requires_shipping);
+        row.published = Set(edit.published);
+        match (was_published, edit.published) {
+            (false, true) => row.published_at = Set(Some(now)),
+            (true, false) => row.unpublished_at = Set(Some(now)),
+            _ => {}
+        }
+        row.edited_at = Set(now);
+        Ok(row.update(self.db()).await?)
+    }
+}
