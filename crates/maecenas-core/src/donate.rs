@@ -48,10 +48,7 @@ impl Alerts {
         if !PAGE_CURRENCIES.contains(&code.as_str()) {
             return Err(invalid(
                 "currency",
-                format!(
-                    "this page takes {} only",
-                    PAGE_CURRENCIES.join(", ")
-                ),
+                format!("this page takes {} only", PAGE_CURRENCIES.join(", ")),
             ));
         }
         let currency = Currency::parse(&code).map_err(|e| invalid("currency", e.to_string()))?;

@@ -249,7 +249,11 @@ pub(crate) async fn show(
         .iter()
         .map(|p| {
             let shown_to = post_tiers.get(&p.id).map(Vec::as_slice).unwrap_or_default();
-            post_view(p, access.can_read(p, shown_to), audience(p, shown_to, &tiers))
+            post_view(
+                p,
+                access.can_read(p, shown_to),
+                audience(p, shown_to, &tiers),
+            )
         })
         .collect();
     let patrons = store

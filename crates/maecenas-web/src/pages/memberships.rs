@@ -137,7 +137,10 @@ async fn views(state: &AppState, account: &user::Model) -> Result<Vec<Membership
                 .next_charge_date
                 .map(|d| d.format("%B %-d, %Y").to_string())
                 .unwrap_or_else(|| "—".to_owned()),
-            last_charge: m.last_charge_status.clone().unwrap_or_else(|| "—".to_owned()),
+            last_charge: m
+                .last_charge_status
+                .clone()
+                .unwrap_or_else(|| "—".to_owned()),
             pledging,
             tiers: tiers
                 .iter()

@@ -35,7 +35,9 @@ pub struct Seeded {
 pub async fn seed(store: &Store, clock: &dyn Clock, vanity: &str) -> Seeded {
     let now = clock.now();
     let creator_email = format!("creator-{vanity}@example.org");
-    let hash = maecenas_core::password::hash(PASSWORD.to_owned()).await.unwrap();
+    let hash = maecenas_core::password::hash(PASSWORD.to_owned())
+        .await
+        .unwrap();
     let creator = store
         .create_user(
             NewUser {
@@ -73,9 +75,18 @@ pub async fn seed(store: &Store, clock: &dyn Clock, vanity: &str) -> Seeded {
         requires_shipping: ships,
         sort_order: cents,
     };
-    let bronze = store.create_tier(tier("Bronze", 500, None, false), now).await.unwrap();
-    let gold = store.create_tier(tier("Gold", 1500, Some(2), false), now).await.unwrap();
-    let poster = store.create_tier(tier("Poster", 2000, None, true), now).await.unwrap();
+    let bronze = store
+        .create_tier(tier("Bronze", 500, None, false), now)
+        .await
+        .unwrap();
+    let gold = store
+        .create_tier(tier("Gold", 1500, Some(2), false), now)
+        .await
+        .unwrap();
+    let poster = store
+        .create_tier(tier("Poster", 2000, None, true), now)
+        .await
+        .unwrap();
     store
         .create_benefit(
             NewBenefit {
@@ -115,11 +126,26 @@ pub async fn seed(store: &Store, clock: &dyn Clock, vanity: &str) -> Seeded {
         .unwrap()
         .id;
     let gold_post = store
-        .create_post(post("Gold only", "The secret gold content.", false, vec![gold.id]), now)
+        .create_post(
+            post(
+                "Gold only",
+                "The secret gold content.",
+                false,
+                vec![gold.id],
+            ),
+            now,
+        )
         .await
         .unwrap()
         .id;
-    Seeded { campaign, bronze, gold, poster, public_post, gold_post }
+    Seeded {
+        campaign,
+        bronze,
+        gold,
+        poster,
+        public_post,
+        gold_post,
+    }
 }
 
 /// Signs `email` up in a fresh client.
@@ -133,7 +159,10 @@ pub async fn patron(app: &TestApp, email: &str) -> Client {
 /// The value of hidden field `name` in `html`.
 pub fn hidden(html: &str, name: &str) -> String {
     let marker = format!(r#"name="{name}" value=""#);
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in page")) + marker.len();
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in page"))
+        + marker.len();
     let end = html[start..].find('"').unwrap() + start;
     html[start..end].to_owned()
 }
@@ -147,13 +176,20 @@ pub async fn join(
     fields: &[(&str, &str)],
 ) -> (reqwest::Response, Vec<(String, String)>) {
     let query = tier.map(|t| format!("?tier={t}")).unwrap_or_default();
-    let page = client.get(app.url(&format!("/c/{vanity}/join{query}"))).send().await.unwrap();
+    let page = client
+        .get(app.url(&format!("/c/{vanity}/join{query}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     let mut form: Vec<(String, String)> = vec![
         ("csrf_token".into(), csrf_token(&html)),
         ("idempotency_key".into(), hidden(&html, "idempotency_key")),
-        ("tier".into(), tier.map(|t| t.to_string()).unwrap_or_default()),
+        (
+            "tier".into(),
+            tier.map(|t| t.to_string()).unwrap_or_default(),
+        ),
         ("cadence".into(), "monthly".into()),
     ];
     for (k, v) in fields {
