@@ -7,6 +7,7 @@ mod authorize;
 mod campaign;
 mod checkout;
 mod developer;
+mod donate;
 mod home;
 mod memberships;
 mod money;
@@ -88,6 +89,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/memberships/{id}/change", post(memberships::change))
         .route("/memberships/{id}/cancel", post(memberships::cancel))
         .route("/memberships/{id}/card", post(memberships::card))
+        .route("/donate/{code}", get(donate::form).post(donate::submit))
         .route("/c/{vanity}", get(campaign::show))
         .route("/c/{vanity}/posts/{post_id}", get(campaign::show_post))
         .route(

@@ -20,6 +20,8 @@ mod overlay;
 #[cfg(test)]
 mod pages_checkout;
 #[cfg(test)]
+mod pages_donate;
+#[cfg(test)]
 mod patreon;
 #[cfg(test)]
 mod patreon_demo;

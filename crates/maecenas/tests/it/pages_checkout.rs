@@ -205,6 +205,9 @@ pub async fn join(
     (r, form)
 }
 
+/// A checkout case: tier, fields, the message expected.
+type Case<'a> = (Option<i64>, Vec<(&'a str, &'a str)>, &'a str);
+
 async fn text(client: &Client, url: String) -> (StatusCode, String) {
     let r = client.get(url).send().await.unwrap();
     (r.status(), r.text().await.unwrap())
@@ -351,7 +354,7 @@ both_backends! {
         let s = seed(&app.db.store, app.clock.as_ref(), "comics").await;
         let client = patron(&app, "pat@example.org").await;
         let card = ("card", "4242424242424242");
-        let cases: Vec<(Option<i64>, Vec<(&str, &str)>, &str)> = vec![
+        let cases: Vec<Case<'_>> = vec![
             (Some(s.gold.id), vec![("amount", "1.00"), card], "Gold needs at least 15.00 USD a month"),
             (None, vec![("amount", "-5"), card], "the amount cannot be negative"),
             (None, vec![("amount", "99999999999999999999"), card], "at most 1000000 USD a month"),
