@@ -4,6 +4,7 @@ mod accounts;
 mod alert_settings;
 mod apps;
 mod authorize;
+mod become_patron;
 mod campaign;
 mod checkout;
 mod developer;
@@ -58,6 +59,7 @@ pub(crate) fn router() -> Router<AppState> {
             "/oauth2/authorize",
             get(authorize::patreon).post(authorize::answer),
         )
+        .route("/oauth2/become-patron", get(become_patron::start))
         .route(
             "/oauth/authorize",
             get(authorize::donationalerts).post(authorize::answer),

@@ -18,6 +18,8 @@ mod oauth;
 #[cfg(test)]
 mod overlay;
 #[cfg(test)]
+mod pages_become_patron;
+#[cfg(test)]
 mod pages_checkout;
 #[cfg(test)]
 mod pages_donate;
