@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod billing;
+pub mod creator;
 pub mod demo;
 pub mod donate;
 pub mod password;

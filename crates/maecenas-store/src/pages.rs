@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::{
     Store, StoreError,
     billing::CHARGE_SUCCEEDED,
-    entities::{benefit, campaign, charge, member, member_tier, tier, tier_benefit, user},
+    entities::{benefit, campaign, charge, member, member_tier, post, tier, tier_benefit, user},
     memberships::ACTIVE_PATRON,
 };
 
@@ -157,6 +157,21 @@ impl Store {
             .one(self.db())
             .await?;
         Ok(total.flatten().unwrap_or(0))
+    }
+
+    /// A campaign's posts, drafts too, newest first.
+    pub async fn posts_of_campaign(
+        &self,
+        campaign_id: i64,
+        limit: u64,
+    ) -> Result<Vec<post::Model>, StoreError> {
+        Ok(post::Entity::find()
+            .filter(post::Column::CampaignId.eq(campaign_id))
+            .order_by_desc(post::Column::CreatedAt)
+            .order_by_desc(post::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?)
     }
 
     /// Changes a campaign's words.

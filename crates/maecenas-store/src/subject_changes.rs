@@ -71,6 +71,8 @@ pub struct PostUpdate {
     pub embed_url: Option<Option<String>>,
     /// Publish a draft (`Some(Some(at))`).
     pub published_at: Option<Option<DateTime<Utc>>>,
+    /// The tiers whose patrons may see it from now on.
+    pub tier_ids: Option<Vec<i64>>,
 }
 
 /// Sets `col = now` on row `id` of `E` as a transaction's first statement, so SQLite takes
@@ -323,6 +325,23 @@ impl Store {
         apply!(title, content, is_public, is_paid, embed_url, published_at);
         row.edited_at = Set(now);
         let after = row.update(&txn).await?;
+        if let Some(tier_ids) = update.tier_ids {
+            post_tier::Entity::delete_many()
+                .filter(post_tier::Column::PostId.eq(id))
+                .exec(&txn)
+                .await?;
+            if !tier_ids.is_empty() {
+                post_tier::Entity::insert_many(tier_ids.into_iter().map(|tier_id| {
+                    post_tier::ActiveModel {
+                        post_id: Set(id),
+                        tier_id: Set(tier_id),
+                        ..Default::default()
+                    }
+                }))
+                .exec_without_returning(&txn)
+                .await?;
+            }
+        }
         let kind = match (before.published_at.is_some(), after.published_at.is_some()) {
             (true, true) => Some(events::POST_UPDATE),
             (false, true) => Some(events::POST_PUBLISH),

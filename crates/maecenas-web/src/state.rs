@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use maecenas_core::{Accounts, Alerts, Billing, RateLimits, Sessions};
+use maecenas_core::{Accounts, Alerts, Billing, RateLimits, Sessions, creator::Creator};
 use maecenas_oauth::OAuthService;
 use maecenas_realtime::{Realtime, RealtimeConfig};
 use maecenas_store::Store;
@@ -19,6 +19,7 @@ pub struct AppState {
     accounts: Accounts,
     alerts: Alerts,
     billing: Billing,
+    creator: Creator,
     sessions: Sessions,
     oauth: OAuthService,
     realtime: Realtime,
@@ -36,6 +37,7 @@ impl AppState {
             accounts: Accounts::new(store.clone(), clock.clone(), limits.clone()),
             alerts: Alerts::new(store.clone(), clock.clone()),
             billing: Billing::sandbox(store.clone(), clock.clone()),
+            creator: Creator::new(store.clone(), clock.clone()),
             limits,
             sessions: Sessions::new(store.clone(), clock.clone()),
             oauth: OAuthService::new(store.clone(), clock.clone()),
@@ -82,6 +84,11 @@ impl AppState {
     /// The billing service (the sandbox gateway): checkout and pledge changes.
     pub fn billing(&self) -> &Billing {
         &self.billing
+    }
+
+    /// A creator's edits: campaign, tiers, benefits, goals, posts.
+    pub fn creator(&self) -> &Creator {
+        &self.creator
     }
 
     /// The sessions service.

@@ -145,6 +145,14 @@ pub(crate) async fn access(
     })
 }
 
+/// How far `have` is towards `goal`, 0 to 100.
+pub(crate) fn percent(have: i64, goal: i64) -> i64 {
+    if goal <= 0 {
+        return 100;
+    }
+    i64::try_from((i128::from(have) * 100 / i128::from(goal)).clamp(0, 100)).unwrap_or(100)
+}
+
 /// Who may read a post, in words.
 fn audience(post: &post::Model, post_tiers: &[i64], tiers: &[tier::Model]) -> String {
     if post.is_public {
@@ -232,11 +240,7 @@ pub(crate) async fn show(
         .await?
         .into_iter()
         .map(|g| GoalView {
-            percent: if g.amount_cents > 0 {
-                (i128::from(monthly_cents) * 100 / i128::from(g.amount_cents)).clamp(0, 100) as i64
-            } else {
-                100
-            },
+            percent: percent(monthly_cents, g.amount_cents),
             target: money::show(g.amount_cents, &c.currency),
             title: g.title,
             description: g.description,

@@ -7,6 +7,9 @@ mod authorize;
 mod become_patron;
 mod campaign;
 mod checkout;
+mod dashboard;
+mod dashboard_edit;
+mod dashboard_posts;
 mod developer;
 mod donate;
 mod home;
@@ -92,6 +95,26 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/memberships/{id}/cancel", post(memberships::cancel))
         .route("/memberships/{id}/card", post(memberships::card))
         .route("/donate/{code}", get(donate::form).post(donate::submit))
+        .route("/dashboard", get(dashboard::show))
+        .route("/dashboard/members.csv", get(dashboard::members_csv))
+        .route("/dashboard/edit", get(dashboard_edit::show))
+        .route("/dashboard/campaign", post(dashboard_edit::save_campaign))
+        .route("/dashboard/tiers", post(dashboard_edit::add_tier))
+        .route("/dashboard/tiers/{id}", post(dashboard_edit::edit_tier))
+        .route("/dashboard/benefits", post(dashboard_edit::add_benefit))
+        .route("/dashboard/goals", post(dashboard_edit::add_goal))
+        .route(
+            "/dashboard/posts",
+            get(dashboard_posts::list).post(dashboard_posts::create),
+        )
+        .route(
+            "/dashboard/posts/{id}",
+            get(dashboard_posts::edit_form).post(dashboard_posts::update),
+        )
+        .route(
+            "/dashboard/posts/{id}/delete",
+            post(dashboard_posts::delete),
+        )
         .route("/c/{vanity}", get(campaign::show))
         .route("/c/{vanity}/posts/{post_id}", get(campaign::show_post))
         .route(

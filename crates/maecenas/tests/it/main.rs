@@ -22,6 +22,8 @@ mod pages_become_patron;
 #[cfg(test)]
 mod pages_checkout;
 #[cfg(test)]
+mod pages_dashboard;
+#[cfg(test)]
 mod pages_donate;
 #[cfg(test)]
 mod patreon;
