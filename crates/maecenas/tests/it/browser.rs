@@ -16,8 +16,9 @@ use tokio::{io::AsyncReadExt, process::Command};
 
 /// The browser the script drives (the Debian package `chromium`).
 const CHROMIUM: &str = "/usr/bin/chromium";
-/// The script stops itself after 60 s; this is the backstop should it hang anyway.
-const RUN_LIMIT: Duration = Duration::from_secs(90);
+/// The scripts stop themselves after 60 s (`memberships.mjs`: 100 s); this is the backstop
+/// should one hang anyway.
+const RUN_LIMIT: Duration = Duration::from_secs(120);
 
 /// `tests/browser` at the workspace root.
 pub(crate) fn browser_dir() -> PathBuf {
@@ -84,12 +85,12 @@ pub(crate) async fn require_prerequisites(dir: &Path) {
 }
 
 /// What one run of the script did.
-struct Run {
+pub(crate) struct Run {
     /// The exit code, or `None` when it was killed at [`RUN_LIMIT`].
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    took: Duration,
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub took: Duration,
 }
 
 impl std::fmt::Display for Run {
@@ -110,13 +111,23 @@ impl std::fmt::Display for Run {
 
 /// Runs `accounts.mjs` against `app`, logging in as `existing` at the end when given.
 async fn run_accounts_script(app: &TestApp, existing: Option<(&str, &str)>) -> Run {
+    let mut args = Vec::new();
+    if let Some((email, password)) = existing {
+        args.extend([email.to_owned(), password.to_owned()]);
+    }
+    run_script(app, "accounts.mjs", &args).await
+}
+
+/// Runs `tests/browser/<script>` against `app` with `args` after the base URL.
+pub(crate) async fn run_script(app: &TestApp, script: &str, args: &[String]) -> Run {
     let dir = browser_dir();
     require_prerequisites(&dir).await;
 
     let mut command = Command::new("node");
     command
-        .arg(dir.join("accounts.mjs"))
+        .arg(dir.join(script))
         .arg(app.url(""))
+        .args(args)
         .current_dir(&dir)
         // A screenshot path set for a manual run would be written by every test at once.
         .env_remove("BROWSER_SCREENSHOT")
@@ -125,9 +136,6 @@ async fn run_accounts_script(app: &TestApp, existing: Option<(&str, &str)>) -> R
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    if let Some((email, password)) = existing {
-        command.arg(email).arg(password);
-    }
 
     let started = Instant::now();
     let mut child = command.spawn().expect("start node");

@@ -8,6 +8,8 @@ mod alerts_outbox;
 #[cfg(test)]
 mod browser;
 #[cfg(test)]
+mod browser_memberships;
+#[cfg(test)]
 mod browser_overlay;
 #[cfg(test)]
 mod cli;

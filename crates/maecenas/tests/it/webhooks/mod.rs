@@ -6,6 +6,6 @@ mod api;
 mod crash;
 mod delivery;
 mod log;
-mod receiver;
-mod setup;
+pub(crate) mod receiver;
+pub(crate) mod setup;
 mod triggers;
