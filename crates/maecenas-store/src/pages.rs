@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Alias, Expr, Func},
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Alias, Expr, Func, Query},
 };
 use uuid::Uuid;
 
@@ -95,27 +95,44 @@ impl Store {
         tier_id: Option<i64>,
         limit: u64,
     ) -> Result<Vec<member::Model>, StoreError> {
-        let mut query = member::Entity::find().filter(member::Column::CampaignId.eq(campaign_id));
-        match status {
-            Some("none") => query = query.filter(member::Column::PatronStatus.is_null()),
-            Some(s) => query = query.filter(member::Column::PatronStatus.eq(s)),
-            None => {}
-        }
-        if let Some(tier_id) = tier_id {
-            let ids: Vec<Uuid> = member_tier::Entity::find()
-                .select_only()
-                .column(member_tier::Column::MemberId)
-                .filter(member_tier::Column::TierId.eq(tier_id))
-                .into_tuple()
-                .all(self.db())
-                .await?;
-            query = query.filter(member::Column::Id.is_in(ids));
-        }
-        Ok(query
+        Ok(filtered_members(campaign_id, status, tier_id)
             .order_by_desc(member::Column::CreatedAt)
             .order_by_desc(member::Column::Id)
             .limit(limit)
             .all(self.db())
+            .await?)
+    }
+
+    /// The same filter as [`Store::campaign_members`], one keyset page in id order after
+    /// `after`: how an export reads every member, however many.
+    pub async fn campaign_members_after(
+        &self,
+        campaign_id: i64,
+        status: Option<&str>,
+        tier_id: Option<i64>,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<member::Model>, StoreError> {
+        let mut query = filtered_members(campaign_id, status, tier_id);
+        if let Some(after) = after {
+            query = query.filter(member::Column::Id.gt(after));
+        }
+        Ok(query
+            .order_by_asc(member::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?)
+    }
+
+    /// How many members the filter matches.
+    pub async fn count_campaign_members(
+        &self,
+        campaign_id: i64,
+        status: Option<&str>,
+        tier_id: Option<i64>,
+    ) -> Result<u64, StoreError> {
+        Ok(filtered_members(campaign_id, status, tier_id)
+            .count(self.db())
             .await?)
     }
 
@@ -212,4 +229,30 @@ impl Store {
         row.edited_at = Set(now);
         Ok(row.update(self.db()).await?)
     }
+}
+
+/// A campaign's members with `status` (`"none"`: never pledged) and entitled to `tier_id`.
+fn filtered_members(
+    campaign_id: i64,
+    status: Option<&str>,
+    tier_id: Option<i64>,
+) -> sea_orm::Select<member::Entity> {
+    let mut query = member::Entity::find().filter(member::Column::CampaignId.eq(campaign_id));
+    match status {
+        Some("none") => query = query.filter(member::Column::PatronStatus.is_null()),
+        Some(s) => query = query.filter(member::Column::PatronStatus.eq(s)),
+        None => {}
+    }
+    if let Some(tier_id) = tier_id {
+        query = query.filter(
+            member::Column::Id.in_subquery(
+                Query::select()
+                    .column(member_tier::Column::MemberId)
+                    .from(member_tier::Entity)
+                    .and_where(member_tier::Column::TierId.eq(tier_id))
+                    .to_owned(),
+            ),
+        );
+    }
+    query
 }

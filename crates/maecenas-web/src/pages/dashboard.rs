@@ -23,8 +23,10 @@ use crate::{
     state::AppState,
 };
 
-/// Members listed (and exported) at most.
+/// Members listed on the page at most (newest first); the export has them all.
 const MEMBERS_SHOWN: u64 = 1_000;
+/// Members read per page by the export.
+const EXPORT_PAGE: u64 = 1_000;
 /// Donations in the feed.
 const DONATIONS_SHOWN: u64 = 20;
 /// Months in the earnings chart.
@@ -88,6 +90,8 @@ struct DashboardPage<'a> {
     status: &'a str,
     tier: Option<i64>,
     csv_query: String,
+    /// How many members the filter matches (the table shows at most [`MEMBERS_SHOWN`]).
+    matching: u64,
     active: i64,
     months: Vec<MonthBar>,
     donations: Vec<DonationRow>,
@@ -102,15 +106,13 @@ pub(crate) async fn own_campaign(
     Ok(state.store().campaign_by_creator(account.id).await?)
 }
 
+/// The rows the table and the export show for `members`.
 async fn member_rows(
     state: &AppState,
     c: &campaign::Model,
-    filter: &MemberFilter,
+    members: Vec<member::Model>,
 ) -> Result<Vec<MemberRow>, PageError> {
     let store = state.store();
-    let members: Vec<member::Model> = store
-        .campaign_members(c.id, filter.status(), filter.tier(), MEMBERS_SHOWN)
-        .await?;
     let user_ids: Vec<i64> = members.iter().map(|m| m.user_id).collect();
     let users = store.users_by_ids(&user_ids).await?;
     let ids: Vec<Uuid> = members.iter().map(|m| m.id).collect();
@@ -235,9 +237,15 @@ pub(crate) async fn show(
         ("tier", filter.tier.as_str()),
     ])
     .unwrap_or_default();
+    let members = store
+        .campaign_members(c.id, filter.status(), filter.tier(), MEMBERS_SHOWN)
+        .await?;
     let page = DashboardPage {
         user: Some(Viewer::from(&account)),
-        members: member_rows(&state, &c, &filter).await?,
+        members: member_rows(&state, &c, members).await?,
+        matching: store
+            .count_campaign_members(c.id, filter.status(), filter.tier())
+            .await?,
         tiers: store.tiers_of_campaign(c.id).await?,
         status: filter.status().unwrap_or_default(),
         tier: filter.tier(),
@@ -279,10 +287,36 @@ pub(crate) async fn members_csv(
     let c = own_campaign(&state, &account)
         .await?
         .ok_or_else(PageError::not_found)?;
-    let rows = member_rows(&state, &c, &filter).await?;
     let mut out = String::from(
         "name,email,patron_status,tier,pledge_amount_cents,currency,lifetime_support_cents,joined\n",
     );
+    let mut after = None;
+    loop {
+        let members = state
+            .store()
+            .campaign_members_after(c.id, filter.status(), filter.tier(), after, EXPORT_PAGE)
+            .await?;
+        let Some(last) = members.last() else {
+            break;
+        };
+        after = Some(last.id);
+        write_csv(&mut out, &c, member_rows(&state, &c, members).await?);
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"members.csv\"",
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+/// Appends `rows` to a CSV export.
+fn write_csv(out: &mut String, c: &campaign::Model, rows: Vec<MemberRow>) {
     for r in rows {
         let fields = [
             csv_field(&r.name),
@@ -297,17 +331,6 @@ pub(crate) async fn members_csv(
         out.push_str(&fields.join(","));
         out.push('\n');
     }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"members.csv\"",
-            ),
-        ],
-        out,
-    )
-        .into_response())
 }
 
 #[cfg(test)]

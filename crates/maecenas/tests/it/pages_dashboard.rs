@@ -5,6 +5,7 @@
 
 use maecenas_store::events;
 use maecenas_testkit::{TestApp, both_backends};
+use maecenas_types::Clock;
 use reqwest::{Client, StatusCode};
 
 use crate::{
@@ -201,6 +202,31 @@ both_backends! {
         // Not the patrons' to edit.
         let r = post(&app, &gold, "/profile", &format!("/dashboard/posts/{draft}/delete"), &[]).await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        app.stop().await;
+    }
+
+    async fn the_csv_export_has_every_member_past_the_page(db: TestDb) {
+        let app = TestApp::spawn(db).await;
+        let s = seed(&app.db.store, app.clock.as_ref(), "comics").await;
+        let now = app.clock.now();
+        let fans = app.db.store.create_fake_patrons("csv", 1_205, now).await.unwrap();
+        let joiners = fans.iter().map(|u| (u.id, "4242424242424242".to_owned())).collect();
+        app.state.billing().join_batch(maecenas_core::billing::BatchJoin {
+            campaign_id: s.campaign.id, tier_id: Some(s.bronze.id), amount_cents: None,
+            cadence: maecenas_core::billing::Cadence::Monthly, joiners,
+        }).await.unwrap();
+        let creator = app.client();
+        log_in(&app, &creator, "creator-comics@example.org", PASSWORD).await;
+        let (_, html) = page(&app, &creator, &format!("/dashboard?tier={}", s.bronze.id)).await;
+        assert!(html.contains("1205 match; the newest 1000 are shown, the export has them all."), "{}", &html[..2000.min(html.len())]);
+        let csv = creator.get(app.url(&format!("/dashboard/members.csv?tier={}", s.bronze.id))).send().await.unwrap().text().await.unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 1 + 1_205);
+        let emails: std::collections::HashSet<&str> = lines[1..].iter().map(|l| l.split(',').nth(1).unwrap()).collect();
+        assert_eq!(emails.len(), 1_205, "each member once");
+        assert!(lines[1..].iter().all(|l| l.contains(",active_patron,Bronze,500,USD,500,")));
+        let csv = creator.get(app.url(&format!("/dashboard/members.csv?tier={}", s.gold.id))).send().await.unwrap().text().await.unwrap();
+        assert_eq!(csv.lines().count(), 1, "nobody in Gold");
         app.stop().await;
     }
 }
