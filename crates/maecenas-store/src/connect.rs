@@ -2,7 +2,12 @@
 //! on, in-memory temporaries, a memory map and a larger page cache; PostgreSQL with an optional
 //! schema on the search path (how tests isolate themselves).
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{
+    path::Path,
+    str::FromStr,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use sea_orm::{
     DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector,
@@ -44,6 +49,36 @@ impl Default for ConnectOptions {
     }
 }
 
+/// When the schema last changed under this pool (set after migrating).
+///
+/// A SQLite connection caches the schema it first read and notices a change made by another
+/// connection only when a statement runs, not when one is prepared; and some prepare-time
+/// checks then fail for good instead of re-reading it (an `ON CONFLICT` target that names an
+/// index created since: "ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE
+/// constraint"). So pooled SQLite connections opened before the last migration are closed
+/// when next acquired, and replaced by ones that read the new schema.
+#[derive(Debug, Default)]
+pub(crate) struct SchemaEpoch(Mutex<Option<Instant>>);
+
+impl SchemaEpoch {
+    /// The schema has just changed.
+    pub(crate) fn changed(&self) {
+        if let Ok(mut at) = self.0.lock() {
+            *at = Some(Instant::now());
+        }
+    }
+
+    /// Whether a connection `age` old has seen the current schema.
+    fn current(&self, age: Duration) -> bool {
+        match self.0.lock().map(|at| *at) {
+            Ok(Some(at)) => Instant::now()
+                .checked_sub(age)
+                .is_some_and(|born| born > at),
+            _ => true,
+        }
+    }
+}
+
 /// `url` with any password replaced, for messages and logs.
 pub fn redact(url: &str) -> String {
     match url::Url::parse(url) {
@@ -58,6 +93,7 @@ pub fn redact(url: &str) -> String {
 pub(crate) async fn open(
     url: &str,
     options: &ConnectOptions,
+    epoch: Arc<SchemaEpoch>,
 ) -> Result<(DatabaseConnection, Backend), StoreError> {
     let connect_err = |reason: String| StoreError::Connect {
         url: redact(url),
@@ -84,6 +120,10 @@ pub(crate) async fn open(
                 .map_err(|e| connect_err(format!("cannot create {}: {e}", dir.display())))?;
         }
         let pool = SqlitePoolOptions::new()
+            .before_acquire(move |_, meta| {
+                let current = epoch.current(meta.age);
+                Box::pin(async move { Ok(current) })
+            })
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
             .connect_with(opts)

@@ -45,6 +45,7 @@ pub struct Store {
     db: DatabaseConnection,
     backend: Backend,
     signals: Arc<Signals>,
+    schema_epoch: Arc<connect::SchemaEpoch>,
 }
 
 /// In-process wake-ups for background readers of the outbox: a writer signals after its commit;
@@ -89,19 +90,23 @@ impl Store {
     /// Connects to `url` (`sqlite://PATH`, `sqlite::memory:` or `postgres://…`), creating a
     /// SQLite file and its directory when missing. Does not migrate.
     pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Self, StoreError> {
-        let (db, backend) = connect::open(url, options).await?;
+        let schema_epoch = Arc::new(connect::SchemaEpoch::default());
+        let (db, backend) = connect::open(url, options, schema_epoch.clone()).await?;
         Ok(Self {
             db,
             backend,
+            schema_epoch,
             signals: Arc::new(Signals::default()),
         })
     }
 
     /// Brings the schema up to date. Idempotent; safe while another instance runs.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        migration::Migrator::up(&self.db, None)
+        let done = migration::Migrator::up(&self.db, None)
             .await
-            .map_err(StoreError::Migrate)
+            .map_err(StoreError::Migrate);
+        self.schema_epoch.changed();
+        done
     }
 
     /// Names of the migrations applied so far, oldest first.
