@@ -16,7 +16,7 @@ use axum::{
 use futures::{StreamExt, stream::SplitStream};
 use maecenas_types::ConnectionSlot;
 use tokio::{
-    sync::{mpsc, watch},
+    sync::watch,
     time::{Duration, Instant, sleep_until, timeout},
 };
 use uuid::Uuid;
@@ -94,7 +94,7 @@ struct Connection {
 async fn run(rt: Realtime, socket: WebSocket) {
     let config = rt.config().clone();
     let (sink, mut stream) = socket.split();
-    let (tx, rx) = mpsc::channel(config.queue_capacity);
+    let (tx, rx) = flume::bounded(config.queue_capacity);
     let (closer, closed) = Closer::new();
     let writer = tokio::spawn(write_loop(
         Writer {

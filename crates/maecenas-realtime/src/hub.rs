@@ -11,7 +11,7 @@ use std::{
 use axum::extract::ws::Utf8Bytes;
 use futures::future::BoxFuture;
 use serde_json::value::RawValue;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::protocol::{
@@ -49,14 +49,18 @@ impl Closer {
 
 /// Where a connection's outgoing frames go: a bounded queue drained by its writer.
 #[derive(Debug, Clone)]
+///
+/// The queue is a `flume` channel rather than tokio's `mpsc`, which allocates its first block
+/// of 32 slots (about 1 KiB) when created: at 10,000 idle connections that was an eighth of
+/// the memory per connection. flume allocates only while frames are queued.
 pub struct Outbox {
-    tx: mpsc::Sender<Utf8Bytes>,
+    tx: flume::Sender<Utf8Bytes>,
     closer: Arc<Closer>,
 }
 
 impl Outbox {
     /// An outbox over `tx` that closes through `closer` when full.
-    pub fn new(tx: mpsc::Sender<Utf8Bytes>, closer: Arc<Closer>) -> Self {
+    pub fn new(tx: flume::Sender<Utf8Bytes>, closer: Arc<Closer>) -> Self {
         Self { tx, closer }
     }
 
@@ -65,11 +69,11 @@ impl Outbox {
     pub fn push(&self, frame: Utf8Bytes) -> bool {
         match self.tx.try_send(frame) {
             Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
+            Err(flume::TrySendError::Full(_)) => {
                 self.closer.close(Disconnect::SLOW);
                 false
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            Err(flume::TrySendError::Disconnected(_)) => false,
         }
     }
 }

@@ -11,13 +11,13 @@ fn data(n: u64) -> Box<RawValue> {
 
 struct Conn {
     info: ClientInfo,
-    rx: mpsc::Receiver<Utf8Bytes>,
+    rx: flume::Receiver<Utf8Bytes>,
     outbox: Outbox,
     closed: watch::Receiver<Option<Disconnect>>,
 }
 
 fn conn(name: &str, capacity: usize) -> Conn {
-    let (tx, rx) = mpsc::channel(capacity);
+    let (tx, rx) = flume::bounded(capacity);
     let (closer, closed) = Closer::new();
     Conn {
         info: ClientInfo {

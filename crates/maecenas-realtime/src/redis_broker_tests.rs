@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use super::*;
 use crate::{
@@ -28,13 +28,13 @@ fn pair() -> (RedisBroker, RedisBroker) {
 
 struct Conn {
     info: ClientInfo,
-    rx: mpsc::Receiver<Utf8Bytes>,
+    rx: flume::Receiver<Utf8Bytes>,
     outbox: Outbox,
     _closed: watch::Receiver<Option<Disconnect>>,
 }
 
 fn conn(name: &str) -> Conn {
-    let (tx, rx) = mpsc::channel(64);
+    let (tx, rx) = flume::bounded(64);
     let (closer, closed) = Closer::new();
     Conn {
         info: ClientInfo {
@@ -49,7 +49,7 @@ fn conn(name: &str) -> Conn {
 
 impl Conn {
     async fn next(&mut self) -> String {
-        let frame = tokio::time::timeout(Duration::from_secs(5), self.rx.recv())
+        let frame = tokio::time::timeout(Duration::from_secs(5), self.rx.recv_async())
             .await
             .expect("a frame within 5 s")
             .expect("queue open");
@@ -57,7 +57,7 @@ impl Conn {
     }
 
     async fn nothing(&mut self) {
-        let got = tokio::time::timeout(Duration::from_millis(300), self.rx.recv()).await;
+        let got = tokio::time::timeout(Duration::from_millis(300), self.rx.recv_async()).await;
         assert!(got.is_err(), "unexpected frame {got:?}");
     }
 }

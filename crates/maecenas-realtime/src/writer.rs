@@ -6,7 +6,7 @@
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use futures::{Sink, SinkExt};
 use tokio::{
-    sync::{mpsc, watch},
+    sync::watch,
     time::{Duration, Instant, timeout},
 };
 
@@ -20,7 +20,7 @@ const MAX_BATCH: usize = 32;
 /// What the writer reads from.
 pub(crate) struct Writer {
     /// The connection's outbound queue.
-    pub(crate) rx: mpsc::Receiver<Utf8Bytes>,
+    pub(crate) rx: flume::Receiver<Utf8Bytes>,
     /// Set when the connection is to close.
     pub(crate) closed: watch::Receiver<Option<Disconnect>>,
     /// How often to send a ping frame.
@@ -37,16 +37,16 @@ pub(crate) async fn write_loop<S: Sink<Message> + Unpin>(mut w: Writer, mut sink
         let message = tokio::select! {
             biased;
             _ = w.closed.changed() => break,
-            frame = w.rx.recv() => match frame {
-                Some(frame) => Message::Text(frame),
-                None => return,
+            frame = w.rx.recv_async() => match frame {
+                Ok(frame) => Message::Text(frame),
+                Err(_) => return,
             },
             _ = ping.tick() => Message::Ping(axum::body::Bytes::from_static(b"ping")),
         };
         tokio::select! {
             biased;
             _ = w.closed.changed() => break,
-            sent = write_batch(&mut sink, message, &mut w.rx) => if !sent { return },
+            sent = write_batch(&mut sink, message, &w.rx) => if !sent { return },
         }
     }
     let Some(reason) = *w.closed.borrow() else {
@@ -73,7 +73,7 @@ pub(crate) async fn write_loop<S: Sink<Message> + Unpin>(mut w: Writer, mut sink
 async fn write_batch<S: Sink<Message> + Unpin>(
     sink: &mut S,
     first: Message,
-    rx: &mut mpsc::Receiver<Utf8Bytes>,
+    rx: &flume::Receiver<Utf8Bytes>,
 ) -> bool {
     if sink.feed(first).await.is_err() {
         return false;
