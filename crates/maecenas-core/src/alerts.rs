@@ -138,23 +138,7 @@ impl Alerts {
         recipient: &user::Model,
         d: Donation,
     ) -> Result<donation::Model, AlertError> {
-        let user_currency = self.user_currency(recipient.id).await?;
-        let new = NewDonation {
-            recipient_user_id: recipient.id,
-            donor_user_id: d.donor_user_id,
-            username: d.username,
-            message: d.message,
-            amount_cents: d.amount_minor,
-            currency: d.currency.code().to_owned(),
-            amount_in_user_currency_cents: sandbox_convert(
-                d.amount_minor,
-                d.currency,
-                user_currency,
-            ),
-            payin_system: d.payin_system.to_owned(),
-            created_at: self.clock.now(),
-            shown_at: None,
-        };
+        let new = self.new_donation(recipient, d).await?;
         let mut created = self.store.create_donations(vec![new]).await?;
         created
             .pop()
@@ -214,6 +198,43 @@ impl Alerts {
             .store
             .mark_donation_shown(recipient_user_id, id, self.clock.now())
             .await?)
+    }
+}
+
+impl Alerts {
+    /// The row to store for `d` to `recipient`, converted into their currency, made now.
+    pub(crate) async fn new_donation(
+        &self,
+        recipient: &user::Model,
+        d: Donation,
+    ) -> Result<NewDonation, AlertError> {
+        let user_currency = self.user_currency(recipient.id).await?;
+        Ok(NewDonation {
+            recipient_user_id: recipient.id,
+            donor_user_id: d.donor_user_id,
+            username: d.username,
+            message: d.message,
+            amount_cents: d.amount_minor,
+            currency: d.currency.code().to_owned(),
+            amount_in_user_currency_cents: sandbox_convert(
+                d.amount_minor,
+                d.currency,
+                user_currency,
+            ),
+            payin_system: d.payin_system.to_owned(),
+            created_at: self.clock.now(),
+            shown_at: None,
+        })
+    }
+
+    /// The store.
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Now, on the injected clock.
+    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 }
 

@@ -1,10 +1,15 @@
 //! The donation page's donations: a name or anonymous, an amount in one of the page's
 //! currencies, a message, paid with a sandbox test card, then stored with its
 //! `donation:create` event like every other donation (the real-time outbox and the
-//! DonationAlerts API see it from there). Nothing is stored when any field or the payment is
-//! refused.
+//! DonationAlerts API see it from there). The charge is reserved under the form's idempotency
+//! key first, so a double submit charges once and stores one donation; the paid charge, the
+//! donation and its event are written in one transaction. No donation is stored when any field
+//! or the payment is refused (a refused payment leaves its failed charge row).
 
-use maecenas_store::entities::{donation, user};
+use maecenas_store::{
+    billing::{CHARGE_FAILED, CHARGE_PENDING, NewCharge, Reservation},
+    entities::{donation, user},
+};
 use maecenas_types::Currency;
 
 use crate::{
@@ -16,6 +21,16 @@ use crate::{
         gateway::{ChargeOutcome, ChargeRequest},
     },
 };
+
+/// Longest idempotency key accepted.
+const MAX_KEY_CHARS: usize = 100;
+
+fn refused(reason: &str) -> AlertError {
+    invalid(
+        "card",
+        format!("the payment was refused ({reason}); nothing was sent"),
+    )
+}
 
 /// The currencies the donation page takes (DonationAlerts' donation page list).
 pub const PAGE_CURRENCIES: [&str; 5] = ["EUR", "USD", "RUB", "BRL", "TRY"];
@@ -33,6 +48,8 @@ pub struct PageDonation {
     pub message: String,
     /// A sandbox test card number.
     pub card: String,
+    /// The form's one-time key: a double submit records one donation and charges once.
+    pub idempotency_key: String,
     /// The logged-in donor, if any.
     pub donor_user_id: Option<i64>,
 }
@@ -74,25 +91,64 @@ impl Alerts {
         let token = gateway
             .tokenize(&form.card)
             .map_err(|e| invalid("card", e.to_string()))?;
-        let key = format!("donation:{}", uuid::Uuid::new_v4());
+        let key = match form.idempotency_key.trim() {
+            "" => format!("donation:{}", uuid::Uuid::new_v4()),
+            k if k.chars().count() > MAX_KEY_CHARS => {
+                return Err(invalid("idempotency_key", "too long"));
+            }
+            k => format!("donation:{k}"),
+        };
+        let reservation = self
+            .store()
+            .reserve_charge(NewCharge {
+                kind: "donation",
+                payer_user_id: form.donor_user_id,
+                recipient_user_id: recipient.id,
+                campaign_id: None,
+                member_id: None,
+                amount_cents: amount_minor,
+                currency: code.clone(),
+                status: CHARGE_PENDING,
+                gateway_reference: None,
+                failure_reason: None,
+                idempotency_key: Some(key.clone()),
+                created_at: self.now(),
+            })
+            .await?;
+        let charge_id = match reservation {
+            Reservation::Reserved(id) => id,
+            Reservation::Existing(charge) => {
+                // The same form sent twice: the first one's donation, or why there is none.
+                return match self.store().donation_by_charge(charge.id).await? {
+                    Some(done) => Ok(done),
+                    None if charge.status == CHARGE_FAILED => Err(refused(
+                        charge.failure_reason.as_deref().unwrap_or("card_declined"),
+                    )),
+                    None => Err(invalid(
+                        "idempotency_key",
+                        "this donation is being sent already",
+                    )),
+                };
+            }
+        };
         let outcome = gateway
             .charge(&ChargeRequest {
                 payment_method: token,
                 amount_cents: amount_minor,
-                currency: code.clone(),
+                currency: code,
                 idempotency_key: key,
                 first: true,
             })
             .await;
-        match outcome {
-            ChargeOutcome::Paid { .. } => {}
+        let reference = match outcome {
+            ChargeOutcome::Paid { reference } => reference,
             ChargeOutcome::Declined { reason } | ChargeOutcome::Fraud { reason } => {
-                return Err(invalid(
-                    "card",
-                    format!("the payment was refused ({reason}); nothing was sent"),
-                ));
+                self.store()
+                    .settle_charge(charge_id, CHARGE_FAILED, Some(reason.clone()))
+                    .await?;
+                return Err(refused(&reason));
             }
-        }
+        };
         let donation = Donation {
             username,
             message: form.message,
@@ -101,6 +157,10 @@ impl Alerts {
             payin_system: "sandbox",
             donor_user_id: form.donor_user_id,
         };
-        self.record(recipient, donation).await
+        let new = self.new_donation(recipient, donation).await?;
+        Ok(self
+            .store()
+            .record_paid_donation(charge_id, reference, new)
+            .await?)
     }
 }

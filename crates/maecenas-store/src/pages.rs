@@ -136,8 +136,8 @@ impl Store {
             .await?)
     }
 
-    /// Every succeeded charge paid to `recipient_user_id` since `since`, as `(when, cents,
-    /// currency)`, oldest first: the earnings chart groups them by month.
+    /// Every succeeded pledge charge paid to `recipient_user_id` since `since`, as `(when,
+    /// cents, currency)`, oldest first: the earnings chart groups them by month.
     pub async fn earnings_since(
         &self,
         recipient_user_id: i64,
@@ -149,6 +149,7 @@ impl Store {
             .column(charge::Column::AmountCents)
             .column(charge::Column::Currency)
             .filter(charge::Column::RecipientUserId.eq(recipient_user_id))
+            .filter(charge::Column::Kind.eq("pledge"))
             .filter(charge::Column::Status.eq(CHARGE_SUCCEEDED))
             .filter(charge::Column::CreatedAt.gte(since))
             .order_by_asc(charge::Column::CreatedAt)

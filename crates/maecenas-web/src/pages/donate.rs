@@ -1,6 +1,7 @@
 //! The donation page `/donate/<code>` (the streamer's DonationAlerts `code`: their vanity, or
 //! `id<user id>`): a name or anonymous, an amount in EUR, USD, RUB, BRL or TRY, a message and a
-//! sandbox test card. [`maecenas_core::Alerts::donate`] charges and stores the donation with its
+//! sandbox test card, and a one-time idempotency key (a double submit sends one donation).
+//! [`maecenas_core::Alerts::donate`] charges and stores the donation with its
 //! event, so it reaches the overlay through the real-time outbox and the DonationAlerts API. A
 //! refused field re-renders the form with its message; what was typed comes back escaped.
 
@@ -57,6 +58,8 @@ pub(crate) struct DonateForm {
     message: String,
     #[serde(default)]
     card: String,
+    #[serde(default)]
+    idempotency_key: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,6 +121,7 @@ pub(crate) async fn form(
     };
     let form = DonateForm {
         currency: "USD".to_owned(),
+        idempotency_key: uuid::Uuid::new_v4().to_string(),
         ..DonateForm::default()
     };
     let (jar, token) = csrf::token(&state, jar);
@@ -133,7 +137,7 @@ pub(crate) async fn submit(
     MaybeUser(viewer): MaybeUser,
     Path(code): Path<String>,
     jar: CookieJar,
-    HtmlForm(form): HtmlForm<DonateForm>,
+    HtmlForm(mut form): HtmlForm<DonateForm>,
 ) -> Result<Response, PageError> {
     csrf::verify(&state, &jar, &form.csrf_token)?;
     let to = streamer(&state, &code).await?;
@@ -144,6 +148,7 @@ pub(crate) async fn submit(
         currency: form.currency.clone(),
         message: form.message.clone(),
         card: form.card.clone(),
+        idempotency_key: form.idempotency_key.clone(),
         donor_user_id: viewer.as_ref().map(|u| u.id),
     };
     match state.alerts().donate(&to, request).await {
@@ -154,6 +159,8 @@ pub(crate) async fn submit(
             Ok(Redirect::to(&format!("/donate/{path}?{query}")).into_response())
         }
         Err(err @ AlertError::Invalid { .. }) => {
+            // A corrected form is a new donation.
+            form.idempotency_key = uuid::Uuid::new_v4().to_string();
             let (jar, token) = csrf::token(&state, jar);
             let message = err.to_string();
             let page = DonatePage {

@@ -10,6 +10,7 @@ use reqwest::StatusCode;
 use crate::{
     alerts_outbox::{next_publication, subscribed_socket},
     donationalerts::{Demo, send},
+    pages_checkout::hidden,
     support::{csrf_token, location},
 };
 
@@ -127,6 +128,51 @@ both_backends! {
         let r = client.post(d.app.url("/donate/noravance"))
             .form(&[("amount", "5"), ("currency", "USD"), card, ("csrf_token", "x")]).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        d.app.stop().await;
+    }
+
+    async fn a_double_submitted_donation_is_sent_once(db: TestDb) {
+        let d = Demo::new(db).await;
+        let client = d.app.client();
+        let before = d.app.db.store.donations_to(d.creator.id, 1000).await.unwrap().len();
+        let html = client.get(d.app.url("/donate/noravance")).send().await.unwrap().text().await.unwrap();
+        let form = [
+            ("csrf_token", csrf_token(&html)), ("idempotency_key", hidden(&html, "idempotency_key")),
+            ("username", "Twice".to_owned()), ("amount", "7".to_owned()), ("currency", "USD".to_owned()),
+            ("message", "double click".to_owned()), ("card", "4242424242424242".to_owned()),
+        ];
+        let first = client.post(d.app.url("/donate/noravance")).form(&form).send().await.unwrap();
+        let second = client.post(d.app.url("/donate/noravance")).form(&form).send().await.unwrap();
+        assert_eq!(first.status(), StatusCode::SEE_OTHER);
+        assert_eq!(second.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&first), location(&second), "the same donation both times");
+        let after = d.app.db.store.donations_to(d.creator.id, 1000).await.unwrap();
+        assert_eq!(after.len(), before + 1, "one donation");
+        let charge_id = after[0].charge_id.expect("the donation names its charge");
+        assert_eq!(after[0].username, "Twice");
+        assert!(charge_id > 0);
+
+        // A declined card with its form sent twice: refused both times, nothing stored; the
+        // re-rendered form carries a new key, so the corrected one goes through.
+        let html = client.get(d.app.url("/donate/noravance")).send().await.unwrap().text().await.unwrap();
+        let key = hidden(&html, "idempotency_key");
+        let mut form = vec![
+            ("csrf_token", csrf_token(&html)), ("idempotency_key", key.clone()),
+            ("amount", "7".to_owned()), ("currency", "USD".to_owned()), ("card", "4000000000009995".to_owned()),
+        ];
+        for _ in 0..2 {
+            let r = client.post(d.app.url("/donate/noravance")).form(&form).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+            let html = r.text().await.unwrap();
+            assert!(html.contains("insufficient_funds"), "{html}");
+            assert_ne!(hidden(&html, "idempotency_key"), key, "a new key for the corrected form");
+        }
+        assert_eq!(d.app.db.store.donations_to(d.creator.id, 1000).await.unwrap().len(), before + 1);
+        form[4].1 = "4242424242424242".to_owned();
+        form[1].1 = uuid::Uuid::new_v4().to_string();
+        let r = client.post(d.app.url("/donate/noravance")).form(&form).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(d.app.db.store.donations_to(d.creator.id, 1000).await.unwrap().len(), before + 2);
         d.app.stop().await;
     }
 }
