@@ -310,6 +310,32 @@ impl Creator {
         Ok(())
     }
 
+    /// Deletes benefit `id` of `campaign` (kept as deleted, as Patreon does).
+    pub async fn delete_benefit(
+        &self,
+        campaign: &campaign::Model,
+        id: i64,
+    ) -> Result<(), CreatorError> {
+        if self.store.delete_benefit(campaign.id, id).await? {
+            Ok(())
+        } else {
+            Err(CreatorError::NotFound("benefit"))
+        }
+    }
+
+    /// Deletes goal `id` of `campaign`.
+    pub async fn delete_goal(
+        &self,
+        campaign: &campaign::Model,
+        id: i64,
+    ) -> Result<(), CreatorError> {
+        if self.store.delete_goal(campaign.id, id).await? {
+            Ok(())
+        } else {
+            Err(CreatorError::NotFound("goal"))
+        }
+    }
+
     /// Writes a post on `campaign` by `user`; published now when asked (`posts:publish`).
     pub async fn write_post(
         &self,

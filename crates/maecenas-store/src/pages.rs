@@ -16,7 +16,9 @@ use uuid::Uuid;
 use crate::{
     Store, StoreError,
     billing::CHARGE_SUCCEEDED,
-    entities::{benefit, campaign, charge, member, member_tier, post, tier, tier_benefit, user},
+    entities::{
+        benefit, campaign, charge, goal, member, member_tier, post, tier, tier_benefit, user,
+    },
     memberships::ACTIVE_PATRON,
 };
 
@@ -190,6 +192,42 @@ impl Store {
             .limit(limit)
             .all(self.db())
             .await?)
+    }
+
+    /// A campaign's benefits (not deleted), oldest first.
+    pub async fn benefits_of_campaign(
+        &self,
+        campaign_id: i64,
+    ) -> Result<Vec<benefit::Model>, StoreError> {
+        Ok(benefit::Entity::find()
+            .filter(benefit::Column::CampaignId.eq(campaign_id))
+            .filter(benefit::Column::IsDeleted.eq(false))
+            .order_by_asc(benefit::Column::Id)
+            .all(self.db())
+            .await?)
+    }
+
+    /// Marks benefit `id` of `campaign_id` deleted (Patreon keeps deleted benefits with
+    /// `is_deleted`); false when there is no such benefit.
+    pub async fn delete_benefit(&self, campaign_id: i64, id: i64) -> Result<bool, StoreError> {
+        let done = benefit::Entity::update_many()
+            .col_expr(benefit::Column::IsDeleted, Expr::value(true))
+            .filter(benefit::Column::Id.eq(id))
+            .filter(benefit::Column::CampaignId.eq(campaign_id))
+            .filter(benefit::Column::IsDeleted.eq(false))
+            .exec(self.db())
+            .await?;
+        Ok(done.rows_affected > 0)
+    }
+
+    /// Deletes goal `id` of `campaign_id`; false when there is no such goal.
+    pub async fn delete_goal(&self, campaign_id: i64, id: i64) -> Result<bool, StoreError> {
+        let done = goal::Entity::delete_many()
+            .filter(goal::Column::Id.eq(id))
+            .filter(goal::Column::CampaignId.eq(campaign_id))
+            .exec(self.db())
+            .await?;
+        Ok(done.rows_affected > 0)
     }
 
     /// Changes a campaign's words.

@@ -1,5 +1,6 @@
 //! The creator's edit page `/dashboard/edit`: make the campaign (first visit) or change its
-//! words, add and edit tiers, add benefits (with the tiers that include them) and goals — each
+//! words, add and edit tiers, add and delete benefits (with the tiers that include them) and
+//! goals — each
 //! through [`maecenas_core::creator::Creator`]. A refused field re-renders the page with its
 //! message.
 
@@ -11,7 +12,7 @@ use axum::{
 };
 use axum_extra::extract::cookie::CookieJar;
 use maecenas_core::creator::{CampaignInput, CreatorError, TierInput};
-use maecenas_store::entities::{campaign, tier, user};
+use maecenas_store::entities::{benefit, campaign, goal, tier, user};
 use serde::Deserialize;
 
 use crate::{
@@ -69,6 +70,8 @@ struct EditPage<'a> {
     user: Option<Viewer>,
     campaign: Option<&'a campaign::Model>,
     tiers: Vec<TierRow>,
+    benefits: Vec<benefit::Model>,
+    goals: Vec<(goal::Model, String)>,
     csrf_token: &'a str,
     notice: Option<&'static str>,
     error: Option<&'a str>,
@@ -103,11 +106,29 @@ async fn respond(
             .collect(),
         None => Vec::new(),
     };
+    let (benefits, goals) = match &c {
+        Some(c) => (
+            state.store().benefits_of_campaign(c.id).await?,
+            state
+                .store()
+                .goals_of_campaign(c.id)
+                .await?
+                .into_iter()
+                .map(|g| {
+                    let target = money::show(g.amount_cents, &c.currency);
+                    (g, target)
+                })
+                .collect(),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
     let (jar, token) = csrf::token(state, jar);
     let page = EditPage {
         user: Some(Viewer::from(account)),
         campaign: c.as_ref(),
         tiers,
+        benefits,
+        goals,
         csrf_token: &token,
         notice,
         error,
@@ -272,5 +293,31 @@ pub(crate) async fn add_goal(
         .creator()
         .add_goal(&c, form.get("title"), form.get("description"), amount)
         .await;
+    finish(&state, &account, jar, result).await
+}
+
+pub(crate) async fn delete_benefit(
+    State(state): State<AppState>,
+    RequireUser(account): RequireUser,
+    Path(id): Path<i64>,
+    jar: CookieJar,
+    HtmlForm(form): HtmlForm<Fields>,
+) -> Result<Response, PageError> {
+    form.verify(&state, &jar)?;
+    let c = require_campaign(&state, &account).await?;
+    let result = state.creator().delete_benefit(&c, id).await;
+    finish(&state, &account, jar, result).await
+}
+
+pub(crate) async fn delete_goal(
+    State(state): State<AppState>,
+    RequireUser(account): RequireUser,
+    Path(id): Path<i64>,
+    jar: CookieJar,
+    HtmlForm(form): HtmlForm<Fields>,
+) -> Result<Response, PageError> {
+    form.verify(&state, &jar)?;
+    let c = require_campaign(&state, &account).await?;
+    let result = state.creator().delete_goal(&c, id).await;
     finish(&state, &account, jar, result).await
 }

@@ -104,6 +104,14 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/dashboard/benefits", post(dashboard_edit::add_benefit))
         .route("/dashboard/goals", post(dashboard_edit::add_goal))
         .route(
+            "/dashboard/benefits/{id}/delete",
+            post(dashboard_edit::delete_benefit),
+        )
+        .route(
+            "/dashboard/goals/{id}/delete",
+            post(dashboard_edit::delete_goal),
+        )
+        .route(
             "/dashboard/posts",
             get(dashboard_posts::list).post(dashboard_posts::create),
         )

@@ -387,6 +387,17 @@ both_backends! {
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         let (_, html) = text(&other, app.url("/memberships")).await;
         assert!(html.contains("7.25 USD / month") && html.contains("no tier"), "{html}");
+        // Annual: twelve months charged at once.
+        let yearly = patron(&app, "yearly@example.org").await;
+        let (r, _) = join(&app, &yearly, "comics", Some(s.bronze.id), &[card, ("cadence", "annual")]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let user = app.db.store.user_by_email("yearly@example.org").await.unwrap().unwrap();
+        let member = app.db.store.member_of(s.campaign.id, user.id).await.unwrap().unwrap();
+        assert_eq!(member.pledge_cadence, 12);
+        let charges = app.db.store.charges_of_member(member.id).await.unwrap();
+        assert_eq!(charges.iter().map(|c| c.amount_cents).collect::<Vec<_>>(), [6_000]);
+        let (r, _) = join(&app, &patron(&app, "weekly@example.org").await, "comics", Some(s.bronze.id), &[card, ("cadence", "weekly")]).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         app.stop().await;
     }
 }

@@ -96,6 +96,25 @@ both_backends! {
         assert!(html.contains("Fan") && html.contains("4.00 EUR") && html.contains("10 places left"), "{html}");
         assert!(html.contains("Sketches") && html.contains("Studio") && html.contains("500.00 EUR"));
         assert!(!html.contains(EVIL), "escaped");
+        // A patron's memberships page shows the campaign's name escaped too.
+        let fan = patron(&app, "fan@example.org").await;
+        let (r, _) = join(&app, &fan, "mine", Some(tier.id), &[("card", "4242424242424242"),
+            ("addressee", "Fan"), ("line_1", "1 Road"), ("city", "Delft"), ("country", "NL")]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, html) = page(&app, &fan, "/memberships").await;
+        assert!(html.contains("active_patron") && html.contains("4.00 EUR / month"), "{html}");
+        assert!(!html.contains(EVIL), "escaped on My memberships");
+        // Deleting a benefit and a goal takes them off the page; not another creator's.
+        let benefit = app.db.store.benefits_of_campaign(c.id).await.unwrap().remove(0);
+        let goal = app.db.store.goals_of_campaign(c.id).await.unwrap().remove(0);
+        for path in [format!("/dashboard/benefits/{}/delete", benefit.id), format!("/dashboard/goals/{}/delete", goal.id)] {
+            let r = post(&app, &client, edit, &path, &[]).await;
+            assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+            let r = post(&app, &client, edit, &path, &[]).await;
+            assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path} twice");
+        }
+        let (_, html) = page(&app, &app.client(), "/c/mine").await;
+        assert!(!html.contains("Sketches") && !html.contains("Studio"), "{html}");
         // Another user cannot edit this campaign's tier.
         let other = patron(&app, "other@example.org").await;
         let r = post(&app, &other, "/profile", &format!("/dashboard/tiers/{tier_id}"), &[("title", "Mine now"), ("amount", "1")]).await;
