@@ -1,6 +1,7 @@
 //! Stream alerts: sandbox donations (`maecenas sandbox donation`) and the settings page's test
-//! alert, each stored with its `donation:create` event in one transaction so the real-time
-//! outbox publishes it (nothing here publishes); the alert overlay's secret (random 256 bits,
+//! alert, each stored with its `donation:create` event in one transaction (through the
+//! group-committing [`DonationWriter`]) so the real-time outbox publishes it (nothing here
+//! publishes); the alert overlay's secret (random 256 bits,
 //! stored as its hash, shown once, regenerable) and its sound setting; marking an alert shown.
 
 use maecenas_store::{
@@ -9,6 +10,8 @@ use maecenas_store::{
     money::NewDonation,
 };
 use maecenas_types::{Currency, Email, SecretToken, SharedClock};
+
+use crate::{batch::BatchError, donations::DonationWriter};
 
 /// Longest donor name accepted, in characters.
 pub const MAX_USERNAME_CHARS: usize = 64;
@@ -46,6 +49,18 @@ pub enum AlertError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The donation writer stopped before answering.
+    #[error(transparent)]
+    Writer(BatchError),
+}
+
+impl From<BatchError> for AlertError {
+    fn from(err: BatchError) -> Self {
+        match err {
+            BatchError::Store(err) => Self::Store(err),
+            other @ BatchError::NoAnswer(_) => Self::Writer(other),
+        }
+    }
 }
 
 pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> AlertError {
@@ -60,12 +75,24 @@ pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> AlertE
 pub struct Alerts {
     store: Store,
     clock: SharedClock,
+    donations: DonationWriter,
 }
 
 impl Alerts {
-    /// A service over `store`, reading time from `clock`.
+    /// A service over `store`, reading time from `clock`, storing donations through its own
+    /// group-committing writer.
     pub fn new(store: Store, clock: SharedClock) -> Self {
-        Self { store, clock }
+        Self {
+            donations: DonationWriter::new(store.clone()),
+            store,
+            clock,
+        }
+    }
+
+    /// The donation writer this service stores through, for other paths that create donations
+    /// (one writer per process batches best).
+    pub fn donation_writer(&self) -> &DonationWriter {
+        &self.donations
     }
 
     /// Validates and records a sandbox donation with its event. Nothing is written unless every
@@ -139,10 +166,7 @@ impl Alerts {
         d: Donation,
     ) -> Result<donation::Model, AlertError> {
         let new = self.new_donation(recipient, d).await?;
-        let mut created = self.store.create_donations(vec![new]).await?;
-        created
-            .pop()
-            .ok_or_else(|| invalid("amount", "the donation was not stored"))
+        Ok(self.donations.create(new).await?)
     }
 
     /// Gives `user_id`'s overlay a new secret, returned to show once; the old URL stops working.

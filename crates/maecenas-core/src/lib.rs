@@ -3,10 +3,12 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod batch;
 pub mod billing;
 pub mod creator;
 pub mod demo;
 pub mod donate;
+pub mod donations;
 pub mod password;
 pub mod ratelimit;
 pub mod sandbox;
@@ -15,5 +17,6 @@ pub mod sessions;
 pub use accounts::{AccountError, Accounts, LoginError, SignUp};
 pub use alerts::{AlertError, Alerts, SandboxDonation};
 pub use billing::{Billing, BillingError, Checkout};
+pub use donations::DonationWriter;
 pub use ratelimit::{RateLimitConfig, RateLimits};
 pub use sessions::Sessions;

@@ -1,118 +1,15 @@
-//! Batching for the token endpoint's hot path: callers hand one item each to a task that takes
-//! everything waiting (up to a cap) and runs it as one store call — one lookup `WHERE token_hash
-//! IN (…)` for many requests, one transaction for many refresh rotations (group commit). A lone
-//! request is a batch of one and waits for nothing. On SQLite every statement is a hand-off to
-//! a connection's own thread and writers serialise on one lock, so N requests cost one hand-off
-//! and one commit instead of N; on PostgreSQL it saves round trips.
-//!
-//! Hand-written: a loader this small (an mpsc queue, `recv_many`, a oneshot reply each) is
-//! clearer than adapting a general DataLoader crate to a store call that answers in order.
+//! The token endpoint's batched store calls (group commit, `maecenas_core::batch`): concurrent
+//! token lookups share one `WHERE token_hash IN (…)`, concurrent refresh rotations share one
+//! transaction.
 
-use std::{
-    collections::HashMap,
-    future::Future,
-    sync::{Arc, OnceLock},
-};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use maecenas_core::batch::BatchOp;
 use maecenas_store::{
     Store, StoreError,
     oauth_tokens::{Rotation, Spent, TokenContext},
 };
-use tokio::sync::{mpsc, oneshot};
-
-use crate::error::OAuthError;
-
-/// Items waiting for the task before callers wait for room.
-const QUEUE: usize = 4096;
-
-/// One kind of batched store call.
-pub(crate) trait BatchOp: Send + Sync + 'static {
-    /// What one caller hands in.
-    type In: Send + 'static;
-    /// What that caller gets back.
-    type Out: Send + 'static;
-    /// Most items in one call (keeps bind parameters well under both backends' limits).
-    const MAX_BATCH: usize;
-    /// For the log when a batch fails.
-    const NAME: &'static str;
-
-    /// Runs `items` as one store call, answering each in order.
-    fn run(
-        store: &Store,
-        items: Vec<Self::In>,
-    ) -> impl Future<Output = Result<Vec<Self::Out>, StoreError>> + Send;
-}
-
-type Job<Op> = (
-    <Op as BatchOp>::In,
-    // `None` when the batch failed (logged by the task).
-    oneshot::Sender<Option<<Op as BatchOp>::Out>>,
-);
-
-/// The queue in front of one batching task, started by the first call (it needs a runtime)
-/// and ended when the last handle is dropped.
-pub(crate) struct Batcher<Op: BatchOp> {
-    sender: Arc<OnceLock<mpsc::Sender<Job<Op>>>>,
-}
-
-impl<Op: BatchOp> Clone for Batcher<Op> {
-    fn clone(&self) -> Self {
-        Self {
-            sender: Arc::clone(&self.sender),
-        }
-    }
-}
-
-impl<Op: BatchOp> Default for Batcher<Op> {
-    fn default() -> Self {
-        Self {
-            sender: Arc::default(),
-        }
-    }
-}
-
-impl<Op: BatchOp> std::fmt::Debug for Batcher<Op> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Batcher").field("op", &Op::NAME).finish()
-    }
-}
-
-impl<Op: BatchOp> Batcher<Op> {
-    /// Runs `item` in a batch with whatever else is waiting.
-    pub(crate) async fn call(&self, store: &Store, item: Op::In) -> Result<Op::Out, OAuthError> {
-        let sender = self.sender.get_or_init(|| {
-            let (sender, receiver) = mpsc::channel(QUEUE);
-            tokio::spawn(run_batches::<Op>(store.clone(), receiver));
-            sender
-        });
-        let failed = || OAuthError::server(&std::io::Error::other(Op::NAME));
-        let (reply, answer) = oneshot::channel();
-        sender.send((item, reply)).await.map_err(|_| failed())?;
-        answer.await.ok().flatten().ok_or_else(failed)
-    }
-}
-
-/// The task: waits for one item, takes every other one already queued and runs them together.
-async fn run_batches<Op: BatchOp>(store: Store, mut receiver: mpsc::Receiver<Job<Op>>) {
-    let mut jobs = Vec::with_capacity(Op::MAX_BATCH);
-    while receiver.recv_many(&mut jobs, Op::MAX_BATCH).await > 0 {
-        let (items, replies): (Vec<_>, Vec<_>) = jobs.drain(..).unzip();
-        match Op::run(&store, items).await {
-            Ok(answers) => {
-                for (reply, answer) in replies.into_iter().zip(answers) {
-                    let _ = reply.send(Some(answer));
-                }
-            }
-            Err(err) => {
-                tracing::error!(error = %err, op = Op::NAME, "batched store call failed");
-                for reply in replies {
-                    let _ = reply.send(None);
-                }
-            }
-        }
-    }
-}
 
 /// Token lookups by hash: one `… WHERE token_hash IN (…)` for every request waiting.
 pub(crate) struct Lookup;

@@ -3,6 +3,7 @@
 //! grant), rotating refresh tokens (reuse revokes the grant) and checking access tokens.
 
 use chrono::{DateTime, Duration, Utc};
+use maecenas_core::batch::Batcher;
 use maecenas_store::{
     Store,
     entities::{oauth_client, oauth_grant},
@@ -17,7 +18,7 @@ use rand::{
 use subtle::ConstantTimeEq;
 
 use crate::{
-    batch::{Batcher, Lookup, Rotate},
+    batch::{Lookup, Rotate},
     error::OAuthError,
     params::ClientCredentials,
     pkce, redirect,
@@ -351,7 +352,8 @@ impl OAuthService {
                         now,
                     ),
                 )
-                .await?
+                .await
+                .map_err(|e| OAuthError::server(&e))?
                 == Spent::AlreadyUsed
         {
             tracing::warn!(grant_id = grant.id, "refresh token reused; grant revoked");
@@ -413,6 +415,7 @@ impl OAuthService {
         self.lookups
             .call(&self.store, TokenHash::of(presented).0)
             .await
+            .map_err(|e| OAuthError::server(&e))
     }
 
     /// The grant `grant_id` if it belongs to `client` and is not revoked.

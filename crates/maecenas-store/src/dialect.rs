@@ -3,7 +3,11 @@
 
 use std::time::Duration;
 
-use sea_orm::sqlx::{self, Connection, postgres::PgConnectOptions};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DbErr,
+    sea_query::{Alias, InsertStatement},
+    sqlx::{self, Connection, postgres::PgConnectOptions},
+};
 
 /// The PostgreSQL channel that event writers `NOTIFY` and event readers `LISTEN` on.
 pub(crate) const EVENTS_CHANNEL: &str = "maecenas_events";
@@ -63,4 +67,46 @@ pub(crate) fn claim_lock(select: &mut sea_orm::sea_query::SelectStatement) {
         sea_orm::sea_query::LockType::Update,
         sea_orm::sea_query::LockBehavior::SkipLocked,
     );
+}
+
+/// Runs the multi-row `insert` (into a table with an auto-increment `id`, which it does not set)
+/// and returns the new rows' ids in the order of its `VALUES` list.
+///
+/// PostgreSQL: `RETURNING id`, sorted (ids are drawn in `VALUES` order; `RETURNING` need not
+/// keep it). SQLite: no `RETURNING`, which the driver would hand over a row at a time from its
+/// connection thread (a wake-up per row, most of a batch's cost): one statement holding the
+/// write lock numbers its rows consecutively, so they are the `n` ids ending at
+/// `last_insert_rowid()`.
+pub(crate) async fn insert_ids(
+    conn: &impl ConnectionTrait,
+    mut insert: InsertStatement,
+    rows: usize,
+) -> Result<Vec<i64>, DbErr> {
+    let backend = conn.get_database_backend();
+    let ids = if backend == DatabaseBackend::Postgres {
+        insert.returning_col(Alias::new("id"));
+        let mut ids = conn
+            .query_all(backend.build(&insert))
+            .await?
+            .iter()
+            .map(|row| row.try_get::<i64>("", "id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        ids.sort_unstable();
+        ids
+    } else {
+        let done = conn.execute(backend.build(&insert)).await?;
+        let last = i64::try_from(done.last_insert_id()).unwrap_or(i64::MAX);
+        let first = i64::try_from(done.rows_affected())
+            .ok()
+            .and_then(|n| last.checked_sub(n - 1))
+            .unwrap_or(last);
+        (first..=last).collect()
+    };
+    if ids.len() != rows {
+        return Err(DbErr::Custom(format!(
+            "{rows} rows inserted, {} ids found",
+            ids.len()
+        )));
+    }
+    Ok(ids)
 }

@@ -95,6 +95,39 @@ pub(crate) async fn record_with(
     Ok(())
 }
 
+/// Writes the event rows for `changes` (each with its time) on `conn` in one multi-row
+/// `INSERT`, and on PostgreSQL one `NOTIFY` for them all. Keep the number of changes under
+/// 4,000 (7 bind parameters each).
+pub(crate) async fn record_many(
+    conn: &impl ConnectionTrait,
+    changes: impl IntoIterator<Item = (Change, DateTime<Utc>)>,
+) -> Result<(), DbErr> {
+    let rows: Vec<event::ActiveModel> = changes
+        .into_iter()
+        .map(|(change, at)| event::ActiveModel {
+            kind: Set(change.kind.to_owned()),
+            user_id: Set(change.user_id),
+            campaign_id: Set(change.campaign_id),
+            subject_type: Set(change.subject_type.to_owned()),
+            subject_id: Set(change.subject_id),
+            payload: Set("{}".to_owned()),
+            created_at: Set(at),
+            ..Default::default()
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    event::Entity::insert_many(rows)
+        .exec_without_returning(conn)
+        .await?;
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        conn.execute_unprepared(crate::dialect::NOTIFY_EVENTS)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Wakes an event-log reader. Get one from [`Store::event_waiter`].
 pub struct EventWaiter {
     local: watch::Receiver<u64>,
