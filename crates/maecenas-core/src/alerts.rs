@@ -11,7 +11,7 @@ use maecenas_store::{
 };
 use maecenas_types::{Currency, Email, SecretToken, SharedClock};
 
-use crate::{batch::BatchError, donations::DonationWriter};
+use crate::donations::DonationWriter;
 
 /// Longest donor name accepted, in characters.
 pub const MAX_USERNAME_CHARS: usize = 64;
@@ -49,18 +49,6 @@ pub enum AlertError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The donation writer stopped before answering.
-    #[error(transparent)]
-    Writer(BatchError),
-}
-
-impl From<BatchError> for AlertError {
-    fn from(err: BatchError) -> Self {
-        match err {
-            BatchError::Store(err) => Self::Store(err),
-            other @ BatchError::NoAnswer(_) => Self::Writer(other),
-        }
-    }
 }
 
 pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> AlertError {

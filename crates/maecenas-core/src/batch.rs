@@ -53,6 +53,15 @@ pub enum BatchError {
     NoAnswer(&'static str),
 }
 
+impl From<BatchError> for StoreError {
+    fn from(err: BatchError) -> Self {
+        match err {
+            BatchError::Store(err) => err,
+            BatchError::NoAnswer(what) => StoreError::no_answer(what),
+        }
+    }
+}
+
 type Reply<Op> = oneshot::Sender<Result<<Op as BatchOp>::Out, BatchError>>;
 type Job<Op> = (<Op as BatchOp>::In, Reply<Op>);
 

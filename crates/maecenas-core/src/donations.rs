@@ -13,7 +13,7 @@
 
 use maecenas_store::{Store, StoreError, entities::donation, money::NewDonation};
 
-use crate::batch::{BatchError, BatchOp, Batcher};
+use crate::batch::{BatchOp, Batcher};
 
 /// Most donations in one transaction: two chunks of the store's multi-row `INSERT`s.
 pub const DONATION_BATCH: usize = 2 * maecenas_store::money::DONATION_CHUNK;
@@ -55,7 +55,7 @@ impl DonationWriter {
 
     /// Stores `new` with its event, together with whatever else is waiting; returns its row
     /// once committed.
-    pub async fn create(&self, new: NewDonation) -> Result<donation::Model, BatchError> {
-        self.batcher.call(&self.store, new).await
+    pub async fn create(&self, new: NewDonation) -> Result<donation::Model, StoreError> {
+        Ok(self.batcher.call(&self.store, new).await?)
     }
 }

@@ -161,3 +161,32 @@ pub(crate) async fn open(
         Err(StoreError::UnsupportedUrl(redact(url)))
     }
 }
+
+/// A pool of one connection to `db`'s database with `db`'s settings (SQLite connections opened
+/// before the last migration replaced as in [`open`]); connects when first used.
+pub(crate) fn single(
+    db: &DatabaseConnection,
+    backend: Backend,
+    epoch: Arc<SchemaEpoch>,
+) -> DatabaseConnection {
+    match backend {
+        Backend::Sqlite => {
+            let options = db.get_sqlite_connection_pool().connect_options();
+            let pool = SqlitePoolOptions::new()
+                .before_acquire(move |_, meta| {
+                    let current = epoch.current(meta.age);
+                    Box::pin(async move { Ok(current) })
+                })
+                .max_connections(1)
+                .connect_lazy_with((*options).clone());
+            SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+        }
+        Backend::Postgres => {
+            let options = db.get_postgres_connection_pool().connect_options();
+            let pool = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_lazy_with((*options).clone());
+            SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
+        }
+    }
+}

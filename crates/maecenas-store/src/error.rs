@@ -31,6 +31,14 @@ pub enum StoreError {
     Db(DbErr),
 }
 
+impl StoreError {
+    /// A store call made on the caller's behalf (by a batching task) that gave no answer: the
+    /// task stopped before running it.
+    pub fn no_answer(what: &str) -> Self {
+        Self::Db(DbErr::Custom(format!("{what}: no answer")))
+    }
+}
+
 impl From<DbErr> for StoreError {
     fn from(err: DbErr) -> Self {
         match err.sql_err() {

@@ -105,26 +105,11 @@ impl Store {
     /// page cache stays valid from one of its transactions to the next instead of being
     /// re-read after every other connection's commit. Connects when first used.
     pub fn own_connection(&self) -> Self {
-        let db = match self.backend {
-            Backend::Sqlite => {
-                let options = self.db.get_sqlite_connection_pool().connect_options();
-                let pool = sea_orm::sqlx::sqlite::SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .connect_lazy_with((*options).clone());
-                sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
-            }
-            Backend::Postgres => {
-                let options = self.db.get_postgres_connection_pool().connect_options();
-                let pool = sea_orm::sqlx::postgres::PgPoolOptions::new()
-                    .max_connections(1)
-                    .connect_lazy_with((*options).clone());
-                sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
-            }
-        };
         Self {
-            db,
+            db: connect::single(&self.db, self.backend, Arc::clone(&self.schema_epoch)),
             backend: self.backend,
             signals: Arc::clone(&self.signals),
+            schema_epoch: Arc::clone(&self.schema_epoch),
         }
     }
 

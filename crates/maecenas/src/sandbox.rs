@@ -60,7 +60,7 @@ pub async fn run(config: &Config, command: SandboxCommand) -> anyhow::Result<()>
     let row = match alerts.sandbox_donation(request).await {
         Ok(row) => row,
         Err(err @ AlertError::Invalid { .. }) => anyhow::bail!("{err}"),
-        Err(err) => return Err(err.into()),
+        Err(AlertError::Store(err)) => return Err(err.into()),
     };
     let out = DonationOut {
         id: row.id,
