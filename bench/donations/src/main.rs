@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use clap::Parser;
 use maecenas_core::DonationWriter;
 use maecenas_store::{ConnectOptions, Store, accounts::NewUser, money::NewDonation};
+use maecenas_types::{Clock, SystemClock};
 use serde::Serialize;
 
 #[derive(Parser, Debug)]
@@ -122,7 +123,7 @@ where
         handles.push(tokio::spawn(async move {
             let mut n = 0u64;
             while Instant::now() < deadline {
-                if store_one(donation(&recipients, task, n, Utc::now())).await {
+                if store_one(donation(&recipients, task, n, SystemClock.now())).await {
                     done.fetch_add(1, Ordering::Relaxed);
                 } else {
                     errors.fetch_add(1, Ordering::Relaxed);
@@ -174,7 +175,7 @@ async fn main() -> anyhow::Result<()> {
             full_name: format!("Streamer {i}"),
             vanity: None,
         };
-        ids.push(store.create_user(user, Utc::now()).await?.id);
+        ids.push(store.create_user(user, SystemClock.now()).await?.id);
     }
     let recipients = Arc::new(ids);
     let writer = DonationWriter::new(store.clone());
