@@ -57,6 +57,8 @@ pub struct Signals {
     /// Bumped with each [`Self::events_written`], for any number of readers
     /// ([`events::EventWaiter`]).
     event_count: tokio::sync::watch::Sender<u64>,
+    /// Bumped with each [`Self::deliveries_due`], for any number of queue drainers.
+    delivery_count: tokio::sync::watch::Sender<u64>,
 }
 
 impl Signals {
@@ -78,6 +80,12 @@ impl Signals {
     /// Deliveries became due (fanned out, unpaused, resent).
     pub fn deliveries_due(&self) {
         self.deliveries.notify_one();
+        self.delivery_count.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver that sees every later [`Self::deliveries_due`] (each clone of it on its own).
+    pub fn watch_deliveries(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.delivery_count.subscribe()
     }
 
     /// Completes after the next [`Self::deliveries_due`] (or at once if one is pending).

@@ -203,6 +203,14 @@ impl Store {
             .and_where(Expr::exists(has_pending))
             .order_by((webhook::Entity, webhook::Column::Id), sea_orm::Order::Asc)
             .limit(limit);
+        let backend = self.db().get_database_backend();
+        // Most wake-ups find nothing to claim (the due queues are leased already): find that
+        // out with a read, since an UPDATE takes SQLite's one write lock even when it matches
+        // nothing. A queue that becomes due just after is found by the next wake-up or poll.
+        let probe = due.clone().limit(1).to_owned();
+        if self.db().query_one(backend.build(&probe)).await?.is_none() {
+            return Ok(Vec::new());
+        }
         crate::dialect::claim_lock(&mut due);
         let claim = Query::update()
             .table(webhook::Entity)
@@ -212,7 +220,6 @@ impl Store {
             .cond_where(free())
             .returning_all()
             .to_owned();
-        let backend = self.db().get_database_backend();
         let rows = self.db().query_all(backend.build(&claim)).await?;
         let mut claimed = rows
             .iter()
@@ -273,9 +280,21 @@ impl Store {
         webhook_id: i64,
         limit: u64,
     ) -> Result<Vec<webhook_delivery::Model>, StoreError> {
+        self.pending_deliveries_after(webhook_id, 0, limit).await
+    }
+
+    /// [`Self::pending_deliveries`] with an id above `after_id` (those up to it were sent and
+    /// their attempts are not recorded yet).
+    pub async fn pending_deliveries_after(
+        &self,
+        webhook_id: i64,
+        after_id: i64,
+        limit: u64,
+    ) -> Result<Vec<webhook_delivery::Model>, StoreError> {
         Ok(webhook_delivery::Entity::find()
             .filter(webhook_delivery::Column::WebhookId.eq(webhook_id))
             .filter(webhook_delivery::Column::Status.eq(PENDING))
+            .filter(webhook_delivery::Column::Id.gt(after_id))
             .order_by_asc(webhook_delivery::Column::Id)
             .limit(limit)
             .all(self.db())
@@ -283,7 +302,9 @@ impl Store {
     }
 
     /// Records a run of attempts on one webhook's queue and the webhook's state after it, in
-    /// one transaction. The webhook's state changes only while `owner` holds its lease.
+    /// one transaction. The webhook's state changes only while `owner` holds its lease; when
+    /// `after` is [`WebhookAfter::Healthy`] the lease is extended to `renew_until` in the same
+    /// statement. Returns whether `owner` held the lease (and, healthy, still does).
     pub async fn record_attempts(
         &self,
         webhook_id: i64,
@@ -291,7 +312,8 @@ impl Store {
         attempts: Vec<Attempt>,
         after: WebhookAfter,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+        renew_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let txn = self.db().begin().await?;
         let delivered: Vec<i64> = attempts
             .iter()
@@ -363,14 +385,16 @@ impl Store {
             webhook::Column::NumConsecutiveTimesFailed,
             Expr::value(failures),
         );
-        if after != WebhookAfter::Healthy {
+        if after == WebhookAfter::Healthy {
+            state = state.col_expr(webhook::Column::LeaseUntil, Expr::value(renew_until));
+        } else {
             state = state
                 .col_expr(webhook::Column::LeaseUntil, none)
                 .col_expr(webhook::Column::LeaseOwner, Expr::value(None::<String>));
         }
-        state.exec(&txn).await?;
+        let held = state.exec(&txn).await?.rows_affected == 1;
         txn.commit().await?;
-        Ok(())
+        Ok(held)
     }
 
     /// The newest `limit` deliveries, of the given webhooks or of all.

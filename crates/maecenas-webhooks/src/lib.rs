@@ -12,5 +12,5 @@ pub mod send;
 pub mod sign;
 
 pub use config::WebhookConfig;
-pub use dispatcher::{BoxFuture, Dispatcher, Renderer};
+pub use dispatcher::{BoxFuture, Dispatcher, Renderer, Wanted};
 pub use guard::{Guard, Refused};

@@ -8,15 +8,15 @@
 //! Update and delete events render the snapshot their event row keeps (`subject_changes`), so a
 //! deleted member or post still has its payload; creations read the subject as it is.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use maecenas_store::{
     StoreError,
-    entities::event,
+    entities::{campaign, event},
     subject_changes::{MemberSnapshot, PostSnapshot, snapshot_of},
 };
 use maecenas_types::Scope;
-use maecenas_webhooks::{BoxFuture, Renderer};
+use maecenas_webhooks::{BoxFuture, Renderer, Wanted};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -44,6 +44,18 @@ pub const TRIGGERS: [&str; 12] = [
     "pledges:delete",
 ];
 
+/// What one fan-out batch's member payloads share, read once ([`PatreonRenderer::memo`]).
+#[derive(Debug, Default)]
+struct Memo {
+    /// Members created, as they are now.
+    members: HashMap<uuid::Uuid, MemberSnapshot>,
+    /// Each campaign as payloads include it.
+    campaigns: HashMap<i64, Resource>,
+    /// Active patrons per tier, for the tiers in `tier_counts_of`.
+    tier_counts: HashMap<i64, i64>,
+    tier_counts_of: HashSet<i64>,
+}
+
 /// Renders Patreon payloads for the dispatcher.
 #[derive(Debug, Clone)]
 pub struct PatreonRenderer {
@@ -63,14 +75,28 @@ impl PatreonRenderer {
         trigger: &str,
         scopes: &str,
     ) -> Result<Option<Value>, StoreError> {
+        self.document_in(event, trigger, scopes, None).await
+    }
+
+    /// [`Self::document`], taking what `memo` holds from it instead of the store.
+    async fn document_in(
+        &self,
+        event: &event::Model,
+        trigger: &str,
+        scopes: &str,
+        memo: Option<&Memo>,
+    ) -> Result<Option<Value>, StoreError> {
         match event.subject_type.as_str() {
             "member" => {
                 // Updates and deletes carry the member as it was; creations read it now.
                 let parts = match snapshot_of::<MemberSnapshot>(&event.payload) {
                     Some(snapshot) => Some(snapshot),
-                    None => match event.subject_id.parse::<uuid::Uuid>() {
-                        Ok(id) => self.member_now(id).await?,
-                        Err(_) => None,
+                    None => match (event.subject_id.parse::<uuid::Uuid>(), memo) {
+                        (Ok(id), Some(memo)) if memo.members.contains_key(&id) => {
+                            memo.members.get(&id).cloned()
+                        }
+                        (Ok(id), _) => self.member_now(id).await?,
+                        (Err(_), _) => None,
                     },
                 };
                 let Some(parts) = parts else {
@@ -79,7 +105,7 @@ impl PatreonRenderer {
                 if trigger.starts_with("pledges:") {
                     self.v1_pledge(&parts).await
                 } else {
-                    self.member(&parts, &visibility(scopes)).await
+                    self.member_in(&parts, &visibility(scopes), memo).await
                 }
             }
             "post" => {
@@ -175,6 +201,16 @@ impl PatreonRenderer {
         parts: &MemberSnapshot,
         sees: &BTreeSet<Scope>,
     ) -> Result<Option<Value>, StoreError> {
+        self.member_in(parts, sees, None).await
+    }
+
+    /// [`Self::member`], taking the campaign and the tiers' counts from `memo` when it has them.
+    async fn member_in(
+        &self,
+        parts: &MemberSnapshot,
+        sees: &BTreeSet<Scope>,
+        memo: Option<&Memo>,
+    ) -> Result<Option<Value>, StoreError> {
         let store = &self.state.store;
         let public = self.state.public_url.as_str();
         let m = &parts.member;
@@ -221,11 +257,14 @@ impl PatreonRenderer {
                 ),
             );
         let mut included = Vec::new();
-        if let Some(c) = store.campaigns_by_ids(&[m.campaign_id]).await?.first() {
-            let count = store.patron_counts(&[c.id]).await?.get(&c.id).copied();
-            let mut attributes = all(&CampaignAttributes::new(c, count.unwrap_or(0), public));
-            attributes.remove("show_earnings");
-            included.push(Resource::new("campaign", c.id, attributes));
+        match memo.and_then(|memo| memo.campaigns.get(&m.campaign_id)) {
+            Some(campaign) => included.push(campaign.clone()),
+            None => {
+                if let Some(c) = store.campaigns_by_ids(&[m.campaign_id]).await?.first() {
+                    let count = store.patron_counts(&[c.id]).await?.get(&c.id).copied();
+                    included.push(self.campaign_resource(c, count.unwrap_or(0)));
+                }
+            }
         }
         let mut user = all(&UserAttributes::new(u, false, public));
         for private in ["email", "is_email_verified", "can_see_nsfw"] {
@@ -233,7 +272,16 @@ impl PatreonRenderer {
         }
         included.push(Resource::new("user", u.id, user));
         let ids: Vec<i64> = tiers.iter().map(|t| t.id).collect();
-        let counts = store.tier_patron_counts(&ids).await?;
+        let queried;
+        let counts = match memo {
+            Some(memo) if ids.iter().all(|id| memo.tier_counts_of.contains(id)) => {
+                &memo.tier_counts
+            }
+            _ => {
+                queried = store.tier_patron_counts(&ids).await?;
+                &queried
+            }
+        };
         for t in tiers {
             let count = counts.get(&t.id).copied().unwrap_or(0);
             included.push(Resource::new(
@@ -247,6 +295,71 @@ impl PatreonRenderer {
             self.state.v2_url(&format!("members/{}", m.id)),
         );
         Ok(serde_json::to_value(doc).ok())
+    }
+
+    /// The campaign as member payloads include it (no `show_earnings`).
+    fn campaign_resource(&self, c: &campaign::Model, patrons: i64) -> Resource {
+        let public = self.state.public_url.as_str();
+        let mut attributes = all(&CampaignAttributes::new(c, patrons, public));
+        attributes.remove("show_earnings");
+        Resource::new("campaign", c.id, attributes)
+    }
+
+    /// Reads once what the member payloads of a fan-out batch share: the members created (as
+    /// they are now, with patron and tiers), their campaigns with patron counts, and the
+    /// tiers' patron counts. Per event that was seven queries, two of them counting a
+    /// campaign's members.
+    async fn memo(&self, wanted: &[Wanted<'_>]) -> Result<Memo, StoreError> {
+        let store = &self.state.store;
+        let mut memo = Memo::default();
+        let mut ids = Vec::new();
+        let mut campaign_ids = Vec::new();
+        let mut tier_ids = Vec::new();
+        for w in wanted {
+            let e = w.event;
+            if e.subject_type != "member" || w.trigger.starts_with("pledges:") {
+                continue;
+            }
+            match snapshot_of::<MemberSnapshot>(&e.payload) {
+                Some(snapshot) => {
+                    campaign_ids.push(snapshot.member.campaign_id);
+                    tier_ids.extend(snapshot.tiers.iter().map(|t| t.id));
+                }
+                None => ids.extend(e.subject_id.parse::<uuid::Uuid>().ok()),
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let members = store.members_by_ids(&ids).await?;
+        let user_ids: Vec<i64> = members.iter().map(|m| m.user_id).collect();
+        let users = store.users_by_ids(&user_ids).await?;
+        let mut tiers = store.entitled_tiers(&ids).await?;
+        for member in members {
+            campaign_ids.push(member.campaign_id);
+            let tiers = tiers.remove(&member.id).unwrap_or_default();
+            tier_ids.extend(tiers.iter().map(|t| t.id));
+            memo.members.insert(
+                member.id,
+                MemberSnapshot {
+                    user: users.get(&member.user_id).cloned(),
+                    tiers,
+                    member,
+                },
+            );
+        }
+        campaign_ids.sort_unstable();
+        campaign_ids.dedup();
+        let counts = store.patron_counts(&campaign_ids).await?;
+        for c in store.campaigns_by_ids(&campaign_ids).await? {
+            let patrons = counts.get(&c.id).copied().unwrap_or(0);
+            memo.campaigns
+                .insert(c.id, self.campaign_resource(&c, patrons));
+        }
+        tier_ids.sort_unstable();
+        tier_ids.dedup();
+        memo.tier_counts = store.tier_patron_counts(&tier_ids).await?;
+        memo.tier_counts_of = tier_ids.into_iter().collect();
+        Ok(memo)
     }
 
     async fn post(&self, parts: &PostSnapshot) -> Result<Option<Value>, StoreError> {
@@ -372,6 +485,23 @@ impl Renderer for PatreonRenderer {
                 .document(event, trigger, scopes)
                 .await?
                 .map(|v| v.to_string()))
+        })
+    }
+
+    fn render_all<'a>(
+        &'a self,
+        wanted: &'a [Wanted<'a>],
+    ) -> BoxFuture<'a, Result<Vec<Option<String>>, StoreError>> {
+        Box::pin(async move {
+            let memo = self.memo(wanted).await?;
+            let mut bodies = Vec::with_capacity(wanted.len());
+            for w in wanted {
+                let doc = self
+                    .document_in(w.event, w.trigger, w.scopes, Some(&memo))
+                    .await?;
+                bodies.push(doc.map(|v| v.to_string()));
+            }
+            Ok(bodies)
         })
     }
 
