@@ -14,7 +14,7 @@
 //!    ([`ceiling`]), one connection per webhook, no database: what the receiver and loopback
 //!    allow at that concurrency;
 //! 3. **latency**: a producer commits events at `--rate` per second for `--seconds` while the
-//!    dispatcher runs (one transaction per membership, up to 32 in flight); each delivery's latency is its arrival at the receiver minus its event's
+//!    dispatcher runs (one transaction per membership, up to 6 in flight); each delivery's latency is its arrival at the receiver minus its event's
 //!    commit (both `Instant`s in this process).
 //!
 //! Prints one JSON document. Bounded: every wait has `--timeout`.
@@ -40,7 +40,7 @@ use serde_json::json;
 use crate::receiver::Receiver;
 
 /// Latency phase: memberships being committed at once, at most.
-const PRODUCERS: usize = 32;
+const PRODUCERS: usize = 6;
 
 /// Measure webhook delivery on one database.
 #[derive(Debug, Parser)]
@@ -135,8 +135,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut committed: HashMap<String, Instant> = HashMap::with_capacity(live_patrons.len());
     // Each membership its own transaction, as concurrent requests would make them: up to
-    // PRODUCERS in flight, so a commit's own latency (an fsync on PostgreSQL) does not cap the
-    // rate; when all are busy the ticks wait and the achieved rate says so.
+    // PRODUCERS in flight (of the pool's 16 connections), so a commit's own latency (an fsync
+    // on PostgreSQL) does not cap the rate; when all are busy the ticks wait and the achieved
+    // rate says so.
     let in_flight = Arc::new(tokio::sync::Semaphore::new(PRODUCERS));
     let mut producers = tokio::task::JoinSet::new();
     let producing = Instant::now();
@@ -313,6 +314,9 @@ struct Latency {
     p99_ms: f64,
     max_ms: f64,
     mean_ms: f64,
+    /// From the event row's time to its deliveries' (wall clock): the fan-out's share.
+    event_to_fan_out_p50_ms: f64,
+    event_to_fan_out_p99_ms: f64,
 }
 
 impl Latency {
@@ -330,8 +334,9 @@ async fn latency_summary(
     committed: &HashMap<String, Instant>,
     arrivals: &[(i64, Instant)],
 ) -> anyhow::Result<Latency> {
-    // event id → its membership's commit instant
+    // event id → its membership's commit instant, and the event row's time
     let mut event_commit: HashMap<i64, Instant> = HashMap::new();
+    let mut event_time: HashMap<i64, chrono::DateTime<chrono::Utc>> = HashMap::new();
     let mut after = mark;
     loop {
         let page = store.events_after(after, 1000).await?;
@@ -340,18 +345,30 @@ async fn latency_summary(
         for e in &page {
             if let Some(at) = committed.get(&e.subject_id) {
                 event_commit.insert(e.id, *at);
+                event_time.insert(e.id, e.created_at);
             }
         }
     }
     // delivery id → its event's commit instant
     let mut delivery_commit: HashMap<i64, Instant> = HashMap::new();
+    // event row's time → its deliveries' (the fan-out step's time), ms
+    let mut queued_ms: Vec<f64> = Vec::new();
     for w in webhook_ids {
         for d in store.deliveries_of(*w).await? {
             if let Some(at) = event_commit.get(&d.event_id) {
                 delivery_commit.insert(d.id, *at);
             }
+            if let Some(t) = event_time.get(&d.event_id) {
+                queued_ms.push((d.created_at - *t).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+            }
         }
     }
+    queued_ms.sort_by(f64::total_cmp);
+    let at = |v: &[f64], p: f64| -> f64 {
+        v.get(((p * v.len() as f64) as usize).min(v.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
     let mut first: HashMap<i64, Instant> = HashMap::new();
     for (id, at) in arrivals {
         first.entry(*id).or_insert(*at);
@@ -364,13 +381,7 @@ async fn latency_summary(
         })
         .collect();
     ms.sort_by(f64::total_cmp);
-    let pct = |p: f64| -> f64 {
-        if ms.is_empty() {
-            return f64::NAN;
-        }
-        let i = ((p * ms.len() as f64) as usize).min(ms.len() - 1);
-        ms[i]
-    };
+    let pct = |p: f64| at(&ms, p);
     Ok(Latency {
         expected: 0,
         complete: false,
@@ -380,6 +391,8 @@ async fn latency_summary(
         p90_ms: pct(0.90),
         p99_ms: pct(0.99),
         max_ms: ms.last().copied().unwrap_or(f64::NAN),
+        event_to_fan_out_p50_ms: at(&queued_ms, 0.50),
+        event_to_fan_out_p99_ms: at(&queued_ms, 0.99),
         mean_ms: if ms.is_empty() {
             f64::NAN
         } else {

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use maecenas_store::{
     Store,
     accounts::NewUser,
@@ -16,7 +16,7 @@ use maecenas_store::{
     members::{NewMember, NewPledgeEvent},
     webhooks::NewWebhook,
 };
-use maecenas_types::{SharedClock, SystemClock};
+use maecenas_types::{Clock, SharedClock, SystemClock};
 
 /// The triggers every bench webhook listens to (each new pledging member fires both).
 pub const TRIGGERS: [&str; 2] = ["members:create", "members:pledge:create"];
@@ -127,7 +127,7 @@ pub async fn seed(
 /// A new active patron of `campaign_id` pledging $5 (fires `members:create` and
 /// `members:pledge:create`).
 pub fn pledging_member(campaign_id: i64, user_id: i64, tier_id: Option<i64>) -> NewMember {
-    let now = Utc::now();
+    let now = SystemClock.now();
     NewMember {
         campaign_id,
         user_id,

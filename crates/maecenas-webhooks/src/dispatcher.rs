@@ -222,7 +222,7 @@ impl Dispatcher {
                     let slot = *slots.entry(key).or_insert_with(|| {
                         wanted.push(Wanted {
                             event: e,
-                            trigger: *trigger,
+                            trigger,
                             scopes: &w.scopes,
                         });
                         wanted.len() - 1

@@ -8,7 +8,11 @@
 //! Update and delete events render the snapshot their event row keeps (`subject_changes`), so a
 //! deleted member or post still has its payload; creations read the subject as it is.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::{
+    collections::{BTreeSet, HashMap, HashSet},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use maecenas_store::{
     StoreError,
@@ -60,12 +64,30 @@ struct Memo {
 #[derive(Debug, Clone)]
 pub struct PatreonRenderer {
     state: PatreonState,
+    /// The last batch's campaigns and tier counts, reused by the batches of the next
+    /// [`COUNTS_FOR`] (counting a campaign's patrons reads all its members).
+    shared: Arc<Mutex<Option<Shared>>>,
 }
+
+/// Campaign resources and tier patron counts as a batch read them, and when.
+#[derive(Debug, Clone)]
+struct Shared {
+    read_at: Instant,
+    campaigns: HashMap<i64, Resource>,
+    tier_counts: HashMap<i64, i64>,
+}
+
+/// How long a batch's patron counts serve the batches after it: payloads' `patron_count`s may
+/// be this much behind (Patreon's own counts lag far more).
+const COUNTS_FOR: Duration = Duration::from_secs(1);
 
 impl PatreonRenderer {
     /// A renderer building links from `state`'s public URL.
     pub fn new(state: PatreonState) -> Self {
-        Self { state }
+        Self {
+            state,
+            shared: Arc::new(Mutex::new(None)),
+        }
     }
 
     /// The body for `event` under `trigger` for a token with `scopes`, as a JSON value.
@@ -307,8 +329,8 @@ impl PatreonRenderer {
 
     /// Reads once what the member payloads of a fan-out batch share: the members created (as
     /// they are now, with patron and tiers), their campaigns with patron counts, and the
-    /// tiers' patron counts. Per event that was seven queries, two of them counting a
-    /// campaign's members.
+    /// tiers' patron counts (those two reused for [`COUNTS_FOR`]). Per event that was seven
+    /// queries, two of them counting a campaign's members.
     async fn memo(&self, wanted: &[Wanted<'_>]) -> Result<Memo, StoreError> {
         let store = &self.state.store;
         let mut memo = Memo::default();
@@ -349,15 +371,39 @@ impl PatreonRenderer {
         }
         campaign_ids.sort_unstable();
         campaign_ids.dedup();
-        let counts = store.patron_counts(&campaign_ids).await?;
-        for c in store.campaigns_by_ids(&campaign_ids).await? {
-            let patrons = counts.get(&c.id).copied().unwrap_or(0);
-            memo.campaigns
-                .insert(c.id, self.campaign_resource(&c, patrons));
-        }
         tier_ids.sort_unstable();
         tier_ids.dedup();
-        memo.tier_counts = store.tier_patron_counts(&tier_ids).await?;
+        let recent = self.shared.lock().ok().and_then(|s| s.clone()).filter(|s| {
+            s.read_at.elapsed() < COUNTS_FOR
+                && campaign_ids.iter().all(|c| s.campaigns.contains_key(c))
+                && tier_ids.iter().all(|t| s.tier_counts.contains_key(t))
+        });
+        let shared = match recent {
+            Some(shared) => shared,
+            None => {
+                let counts = store.patron_counts(&campaign_ids).await?;
+                let mut campaigns = HashMap::new();
+                for c in store.campaigns_by_ids(&campaign_ids).await? {
+                    let patrons = counts.get(&c.id).copied().unwrap_or(0);
+                    campaigns.insert(c.id, self.campaign_resource(&c, patrons));
+                }
+                let mut tier_counts = store.tier_patron_counts(&tier_ids).await?;
+                for t in &tier_ids {
+                    tier_counts.entry(*t).or_insert(0);
+                }
+                let shared = Shared {
+                    read_at: Instant::now(),
+                    campaigns,
+                    tier_counts,
+                };
+                if let Ok(mut slot) = self.shared.lock() {
+                    *slot = Some(shared.clone());
+                }
+                shared
+            }
+        };
+        memo.campaigns = shared.campaigns;
+        memo.tier_counts = shared.tier_counts;
         memo.tier_counts_of = tier_ids.into_iter().collect();
         Ok(memo)
     }
