@@ -164,6 +164,13 @@ pub(crate) async fn open(
 
 /// A pool of one connection to `db`'s database with `db`'s settings (SQLite connections opened
 /// before the last migration replaced as in [`open`]); connects when first used.
+///
+/// SQLite: this connection checkpoints the WAL every 10,000 pages instead of SQLite's 1,000. A
+/// batch writer rewrites the same hot pages (table tails, each recipient's index page) commit
+/// after commit, and a checkpoint copies each page once however often the WAL holds it, so
+/// fewer, larger checkpoints copy and `fsync` much less per row (bench/donations: about 1.5× the
+/// batched throughput; the pool's connections keep 1,000, and commit there checkpoints a WAL
+/// this one left large). The WAL grows to about 40 MB between checkpoints.
 pub(crate) fn single(
     db: &DatabaseConnection,
     backend: Backend,
@@ -171,14 +178,19 @@ pub(crate) fn single(
 ) -> DatabaseConnection {
     match backend {
         Backend::Sqlite => {
-            let options = db.get_sqlite_connection_pool().connect_options();
+            let options = db
+                .get_sqlite_connection_pool()
+                .connect_options()
+                .as_ref()
+                .clone()
+                .pragma("wal_autocheckpoint", "10000");
             let pool = SqlitePoolOptions::new()
                 .before_acquire(move |_, meta| {
                     let current = epoch.current(meta.age);
                     Box::pin(async move { Ok(current) })
                 })
                 .max_connections(1)
-                .connect_lazy_with((*options).clone());
+                .connect_lazy_with(options);
             SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
         }
         Backend::Postgres => {
