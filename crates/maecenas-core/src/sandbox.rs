@@ -13,11 +13,14 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use maecenas_store::{Store, StoreError, entities::member};
+use maecenas_store::{
+    Store, StoreError,
+    entities::{campaign, member, tier},
+};
 use maecenas_types::{OffsetClock, SharedClock};
 use uuid::Uuid;
 
-use crate::billing::{BatchJoin, Billing, BillingError, Cadence, RunReport};
+use crate::billing::{BatchJoin, Billing, BillingError, Cadence, Checkout, RunReport, invalid};
 
 /// Members charged per scheduler batch while advancing.
 const ADVANCE_BATCH: u64 = 1000;
@@ -25,6 +28,26 @@ const ADVANCE_BATCH: u64 = 1000;
 const STEP: Duration = Duration::days(1);
 /// The longest advance accepted at once.
 pub const MAX_ADVANCE_DAYS: i64 = 3660;
+/// The member events a test webhook may carry.
+pub const MEMBER_TRIGGERS: [&str; 5] = [
+    maecenas_store::events::MEMBER_CREATE,
+    maecenas_store::events::MEMBER_UPDATE,
+    maecenas_store::events::PLEDGE_CREATE,
+    maecenas_store::events::PLEDGE_UPDATE,
+    maecenas_store::events::PLEDGE_DELETE,
+];
+
+/// What a sandbox pledge is for: a tier (id or title) or an amount, a cadence and a test card.
+#[derive(Debug, Clone)]
+pub struct PledgeSpec {
+    /// A tier by id or title; none: the cheapest paid tier, unless `amount_cents` is given.
+    pub tier: Option<String>,
+    /// The monthly amount in minor units.
+    pub amount_cents: Option<i64>,
+    pub cadence: Cadence,
+    /// A sandbox test card.
+    pub card: String,
+}
 
 /// Where an advance has got to, for a progress line.
 #[derive(Debug, Clone, Copy)]
@@ -87,7 +110,7 @@ impl Sandbox {
         mut progress: impl FnMut(Progress),
     ) -> Result<RunReport, BillingError> {
         if by <= Duration::zero() || by > Duration::days(MAX_ADVANCE_DAYS) {
-            return Err(crate::billing::invalid(
+            return Err(invalid(
                 "duration",
                 format!("advance by more than nothing and at most {MAX_ADVANCE_DAYS} days"),
             ));
@@ -166,21 +189,15 @@ impl Sandbox {
 
     /// Records a member event by hand (`members:update`, …) for webhooks to deliver.
     pub async fn fire_member_event(&self, member_id: Uuid, kind: &str) -> Result<(), BillingError> {
-        let kind = [
-            maecenas_store::events::MEMBER_CREATE,
-            maecenas_store::events::MEMBER_UPDATE,
-            maecenas_store::events::PLEDGE_CREATE,
-            maecenas_store::events::PLEDGE_UPDATE,
-            maecenas_store::events::PLEDGE_DELETE,
-        ]
-        .into_iter()
-        .find(|k| *k == kind)
-        .ok_or_else(|| {
-            crate::billing::invalid(
-                "trigger",
-                "one of members:create, members:update, members:pledge:create|update|delete",
-            )
-        })?;
+        let kind = MEMBER_TRIGGERS
+            .into_iter()
+            .find(|k| *k == kind)
+            .ok_or_else(|| {
+                invalid(
+                    "trigger",
+                    "one of members:create, members:update, members:pledge:create|update|delete",
+                )
+            })?;
         let m = self
             .store
             .member_by_id(member_id)
@@ -188,6 +205,143 @@ impl Sandbox {
             .ok_or(BillingError::NotFound("membership"))?;
         self.store.record_member_event(&m, kind, self.now()).await?;
         Ok(())
+    }
+
+    /// Creates `count` fake patrons pledging to `c` as `spec` says (the tier resolved as
+    /// [`Self::pick_tier`] does); returns the new members' ids.
+    pub async fn fake_patrons_for(
+        &self,
+        c: &campaign::Model,
+        count: usize,
+        spec: &PledgeSpec,
+    ) -> Result<Vec<Uuid>, BillingError> {
+        let tier = self
+            .pick_tier(c, spec.tier.as_deref(), spec.amount_cents)
+            .await?;
+        self.fake_patrons(
+            c.id,
+            count,
+            tier.map(|t| t.id),
+            spec.amount_cents,
+            spec.cadence,
+            &spec.card,
+        )
+        .await
+    }
+
+    /// Makes a pledge happen: the account with e-mail `email` checks out to `c` as `spec` says.
+    pub async fn pledge(
+        &self,
+        c: &campaign::Model,
+        email: &str,
+        spec: PledgeSpec,
+    ) -> Result<member::Model, BillingError> {
+        let user = self
+            .store
+            .user_by_email(&email.trim().to_lowercase())
+            .await?
+            .ok_or_else(|| {
+                invalid(
+                    "email",
+                    format!("no account with e-mail {:?}", email.trim()),
+                )
+            })?;
+        let tier = self
+            .pick_tier(c, spec.tier.as_deref(), spec.amount_cents)
+            .await?;
+        self.billing
+            .checkout(Checkout {
+                user_id: user.id,
+                campaign_id: c.id,
+                tier_id: tier.map(|t| t.id),
+                amount_cents: spec.amount_cents,
+                cadence: spec.cadence,
+                pledge_cap_cents: None,
+                card: Some(spec.card),
+                address: None,
+                idempotency_key: String::new(),
+            })
+            .await
+    }
+
+    /// Makes an upgrade (or downgrade) happen: `member` moves to `tier` or `amount_cents`.
+    pub async fn upgrade(
+        &self,
+        c: &campaign::Model,
+        member: &member::Model,
+        tier: Option<&str>,
+        amount_cents: Option<i64>,
+    ) -> Result<member::Model, BillingError> {
+        let tier = match tier {
+            Some(t) => Some(self.find_tier(c, t).await?),
+            None => None,
+        };
+        self.billing
+            .change_pledge(member.id, None, tier.map(|t| t.id), amount_cents)
+            .await
+    }
+
+    /// The member of `c` that `who` names: a member id, or the e-mail of the patron's account.
+    /// A member of another campaign is refused like an unknown one.
+    pub async fn member_of(
+        &self,
+        c: &campaign::Model,
+        who: &str,
+    ) -> Result<member::Model, BillingError> {
+        let who = who.trim();
+        let found = match Uuid::parse_str(who) {
+            Ok(id) => self.store.member_by_id(id).await?,
+            Err(_) => match self.store.user_by_email(&who.to_lowercase()).await? {
+                Some(u) => self.store.member_of(c.id, u.id).await?,
+                None => None,
+            },
+        };
+        found
+            .filter(|m| m.campaign_id == c.id)
+            .ok_or_else(|| invalid("member", format!("{who:?} is not a member of {}", c.vanity)))
+    }
+
+    /// A tier of `c` by id or title (any case).
+    pub async fn find_tier(
+        &self,
+        c: &campaign::Model,
+        which: &str,
+    ) -> Result<tier::Model, BillingError> {
+        let which = which.trim();
+        self.store
+            .tiers_of_campaign(c.id)
+            .await?
+            .into_iter()
+            .find(|t| t.id.to_string() == which || t.title.eq_ignore_ascii_case(which))
+            .ok_or_else(|| invalid("tier", format!("no tier {which:?} in {}", c.vanity)))
+    }
+
+    /// The tier asked for, or the cheapest published paid one when neither tier nor amount is
+    /// given (none when only an amount is).
+    pub async fn pick_tier(
+        &self,
+        c: &campaign::Model,
+        which: Option<&str>,
+        amount_cents: Option<i64>,
+    ) -> Result<Option<tier::Model>, BillingError> {
+        match (which, amount_cents) {
+            (Some(t), _) => Ok(Some(self.find_tier(c, t).await?)),
+            (None, Some(_)) => Ok(None),
+            (None, None) => self
+                .store
+                .tiers_of_campaign(c.id)
+                .await?
+                .into_iter()
+                .filter(|t| t.amount_cents > 0 && t.published)
+                .min_by_key(|t| (t.amount_cents, t.id))
+                .map(Some)
+                .ok_or_else(|| {
+                    invalid(
+                        "tier",
+                        format!("{} has no paid tier: give an amount", c.vanity),
+                    )
+                }),
+        }
     }
 
     /// Removes every fake patron (with memberships, history and charges) and sets the clock

@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, sync::Arc};
 
 use chrono::{TimeZone, Utc};
-use maecenas_types::ManualClock;
+use maecenas_types::{ManualClock, OffsetClock};
 use maecenas_web::{AppState, Limits, WebSettings};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
@@ -61,8 +61,11 @@ impl TestApp {
             secret_key: [7; 32],
             realtime,
         };
-        let state = AppState::new(db.store.clone(), clock.clone(), settings)
-            .with_webhooks(maecenas_webhooks::WebhookConfig::sandbox());
+        // The sandbox clock over the manual one, as `serve` has it over the wall clock.
+        let sandbox_clock = Arc::new(OffsetClock::new(clock.clone()));
+        let state = AppState::new(db.store.clone(), sandbox_clock.clone(), settings)
+            .with_webhooks(maecenas_webhooks::WebhookConfig::sandbox())
+            .with_sandbox_clock(sandbox_clock);
         let router = maecenas_web::router(state.clone());
         let outbox = maecenas_web::outbox::spawn(state.clone()).await;
         let dispatcher = maecenas_web::webhooks::spawn(&state).expect("webhook dispatcher");

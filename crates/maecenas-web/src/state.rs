@@ -2,11 +2,13 @@
 
 use std::sync::Arc;
 
-use maecenas_core::{Accounts, Alerts, Billing, RateLimits, Sessions, creator::Creator};
+use maecenas_core::{
+    Accounts, Alerts, Billing, RateLimits, Sessions, creator::Creator, sandbox::Sandbox,
+};
 use maecenas_oauth::OAuthService;
 use maecenas_realtime::{Realtime, RealtimeConfig};
 use maecenas_store::Store;
-use maecenas_types::SharedClock;
+use maecenas_types::{OffsetClock, SharedClock};
 use maecenas_webhooks::WebhookConfig;
 
 use crate::{csrf::CsrfKey, settings::WebSettings};
@@ -20,6 +22,7 @@ pub struct AppState {
     alerts: Alerts,
     billing: Billing,
     creator: Creator,
+    sandbox: Sandbox,
     sessions: Sessions,
     oauth: OAuthService,
     realtime: Realtime,
@@ -38,6 +41,8 @@ impl AppState {
             alerts: Alerts::new(store.clone(), clock.clone()),
             billing: Billing::sandbox(store.clone(), clock.clone()),
             creator: Creator::new(store.clone(), clock.clone()),
+            // Until `with_sandbox_clock`: an offset over this clock, moved by the page only.
+            sandbox: Sandbox::new(store.clone(), Arc::new(OffsetClock::new(clock.clone()))),
             limits,
             sessions: Sessions::new(store.clone(), clock.clone()),
             oauth: OAuthService::new(store.clone(), clock.clone()),
@@ -54,6 +59,19 @@ impl AppState {
     pub fn with_webhooks(mut self, config: WebhookConfig) -> Self {
         self.webhooks = Arc::new(config);
         self
+    }
+
+    /// The same state whose sandbox controls move `clock`, which must be the clock this state
+    /// reads (`serve` builds the state over its [`OffsetClock`]), so an advance moves every
+    /// service's time at once.
+    pub fn with_sandbox_clock(mut self, clock: Arc<OffsetClock>) -> Self {
+        self.sandbox = Sandbox::new(self.store.clone(), clock);
+        self
+    }
+
+    /// The sandbox controls (fake patrons, time travel, test events) on the sandbox clock.
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
     }
 
     /// Webhook settings.

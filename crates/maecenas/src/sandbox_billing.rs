@@ -8,12 +8,12 @@ use std::{io::Write, sync::Arc};
 use anyhow::{Context, bail};
 use clap::Args;
 use maecenas_core::{
-    billing::{BillingError, Cadence, Checkout, audit::audit_campaign, gateway::CARD_SUCCESS},
-    sandbox::{Progress, Sandbox, parse_duration},
+    billing::{BillingError, Cadence, audit::audit_campaign, gateway::CARD_SUCCESS},
+    sandbox::{PledgeSpec, Progress, Sandbox, parse_duration},
 };
 use maecenas_store::{
     Store,
-    entities::{campaign, member, tier},
+    entities::{campaign, member},
 };
 use maecenas_types::{OffsetClock, SystemClock};
 use serde_json::json;
@@ -142,16 +142,8 @@ pub async fn run(config: &Config, command: SandboxCommand) -> anyhow::Result<()>
         }
         SandboxCommand::Patrons(a) => {
             let c = campaign(&store, &a.campaign).await?;
-            let tier = pick_tier(&store, &c, a.pledge.tier.as_deref(), a.pledge.amount).await?;
             let ids = sandbox
-                .fake_patrons(
-                    c.id,
-                    a.count,
-                    tier.as_ref().map(|t| t.id),
-                    a.pledge.amount,
-                    cadence(a.pledge.annual),
-                    &a.pledge.card,
-                )
+                .fake_patrons_for(&c, a.count, &spec(a.pledge))
                 .await
                 .map_err(refused)?;
             let counts = store.count_members_by_status(c.id).await?;
@@ -171,52 +163,33 @@ pub async fn run(config: &Config, command: SandboxCommand) -> anyhow::Result<()>
         }
         SandboxCommand::Pledge(a) => {
             let c = campaign(&store, &a.campaign).await?;
-            let user = store
-                .user_by_email(&a.email.trim().to_lowercase())
-                .await?
-                .with_context(|| format!("no account with e-mail {}", a.email))?;
-            let tier = pick_tier(&store, &c, a.pledge.tier.as_deref(), a.pledge.amount).await?;
-            let m = billing
-                .checkout(Checkout {
-                    user_id: user.id,
-                    campaign_id: c.id,
-                    tier_id: tier.as_ref().map(|t| t.id),
-                    amount_cents: a.pledge.amount,
-                    cadence: cadence(a.pledge.annual),
-                    pledge_cap_cents: None,
-                    card: Some(a.pledge.card),
-                    address: None,
-                    idempotency_key: String::new(),
-                })
+            let m = sandbox
+                .pledge(&c, &a.email, spec(a.pledge))
                 .await
                 .map_err(refused)?;
             show(a.json.json, &m)
         }
         SandboxCommand::Upgrade(a) => {
-            let (c, m) = member(&store, &a.campaign, &a.email).await?;
-            let tier = match a.tier.as_deref() {
-                Some(t) => Some(find_tier(&store, &c, t).await?),
-                None => None,
-            };
-            let m = billing
-                .change_pledge(m.id, None, tier.map(|t| t.id), a.amount)
+            let (c, m) = member(&sandbox, &store, &a.campaign, &a.email).await?;
+            let m = sandbox
+                .upgrade(&c, &m, a.tier.as_deref(), a.amount)
                 .await
                 .map_err(refused)?;
             show(a.json.json, &m)
         }
         SandboxCommand::Decline(a) => {
-            let (_, m) = member(&store, &a.campaign, &a.email).await?;
+            let (_, m) = member(&sandbox, &store, &a.campaign, &a.email).await?;
             let m = sandbox.decline(m.id).await.map_err(refused)?;
             show(a.json.json, &m)
         }
         SandboxCommand::Cancel(a) => {
-            let (_, m) = member(&store, &a.campaign, &a.email).await?;
+            let (_, m) = member(&sandbox, &store, &a.campaign, &a.email).await?;
             let m = billing.cancel(m.id, None).await.map_err(refused)?;
             show(a.json.json, &m)
         }
         SandboxCommand::Advance(a) => advance(&sandbox, &a).await,
         SandboxCommand::Webhook(a) => {
-            let (_, m) = member(&store, &a.member.campaign, &a.member.email).await?;
+            let (_, m) = member(&sandbox, &store, &a.member.campaign, &a.member.email).await?;
             sandbox
                 .fire_member_event(m.id, &a.trigger)
                 .await
@@ -368,51 +341,21 @@ async fn campaign(store: &Store, vanity: &str) -> anyhow::Result<campaign::Model
 }
 
 async fn member(
+    sandbox: &Sandbox,
     store: &Store,
     vanity: &str,
     email: &str,
 ) -> anyhow::Result<(campaign::Model, member::Model)> {
     let c = campaign(store, vanity).await?;
-    let user = store
-        .user_by_email(&email.trim().to_lowercase())
-        .await?
-        .with_context(|| format!("no account with e-mail {email}"))?;
-    let m = store
-        .member_of(c.id, user.id)
-        .await?
-        .with_context(|| format!("{email} is not a member of {vanity}"))?;
+    let m = sandbox.member_of(&c, email).await.map_err(refused)?;
     Ok((c, m))
 }
 
-async fn find_tier(store: &Store, c: &campaign::Model, which: &str) -> anyhow::Result<tier::Model> {
-    store
-        .tiers_of_campaign(c.id)
-        .await?
-        .into_iter()
-        .find(|t| t.id.to_string() == which || t.title.eq_ignore_ascii_case(which))
-        .with_context(|| format!("no tier {which:?} in {}", c.vanity))
-}
-
-/// The tier asked for, or the cheapest paid one when neither tier nor amount is given.
-async fn pick_tier(
-    store: &Store,
-    c: &campaign::Model,
-    which: Option<&str>,
-    amount: Option<i64>,
-) -> anyhow::Result<Option<tier::Model>> {
-    match (which, amount) {
-        (Some(t), _) => Ok(Some(find_tier(store, c, t).await?)),
-        (None, Some(_)) => Ok(None),
-        (None, None) => {
-            let cheapest = store
-                .tiers_of_campaign(c.id)
-                .await?
-                .into_iter()
-                .filter(|t| t.amount_cents > 0 && t.published)
-                .min_by_key(|t| (t.amount_cents, t.id));
-            cheapest
-                .map(Some)
-                .with_context(|| format!("{} has no paid tier: give --amount", c.vanity))
-        }
+fn spec(p: PledgeOptions) -> PledgeSpec {
+    PledgeSpec {
+        tier: p.tier,
+        amount_cents: p.amount,
+        cadence: cadence(p.annual),
+        card: p.card,
     }
 }

@@ -43,7 +43,9 @@ pub async fn prepare(config: Config, store: Store) -> anyhow::Result<Prepared> {
     clock.set_offset(chrono::Duration::seconds(
         store.sandbox_clock_offset().await?,
     ));
-    let state = AppState::new(store, clock.clone(), settings).with_webhooks(webhooks);
+    let state = AppState::new(store, clock.clone(), settings)
+        .with_webhooks(webhooks)
+        .with_sandbox_clock(clock.clone());
     let listener = TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;

@@ -17,6 +17,7 @@ mod memberships;
 mod money;
 mod overlay;
 mod profile;
+mod sandbox;
 mod webhooks;
 
 use axum::{
@@ -95,6 +96,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/memberships/{id}/cancel", post(memberships::cancel))
         .route("/memberships/{id}/card", post(memberships::card))
         .route("/donate/{code}", get(donate::form).post(donate::submit))
+        .route("/sandbox", get(sandbox::show))
+        .route("/sandbox/{action}", post(sandbox::act))
         .route("/dashboard", get(dashboard::show))
         .route("/dashboard/members.csv", get(dashboard::members_csv))
         .route("/dashboard/edit", get(dashboard_edit::show))

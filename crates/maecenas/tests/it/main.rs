@@ -28,6 +28,8 @@ mod pages_dashboard;
 #[cfg(test)]
 mod pages_donate;
 #[cfg(test)]
+mod pages_sandbox;
+#[cfg(test)]
 mod patreon;
 #[cfg(test)]
 mod patreon_demo;
