@@ -344,10 +344,11 @@ impl Sandbox {
         }
     }
 
-    /// Removes every fake patron (with memberships, history and charges) and sets the clock
-    /// back to the wall clock. Returns how many patrons went.
-    pub async fn reset(&self) -> Result<u64, BillingError> {
-        let gone = self.store.delete_fake_patrons().await?;
+    /// Removes every fake patron — only `campaign_id`'s, when given (the page's reset, which
+    /// leaves other creators' alone) — with memberships, history and charges, and sets the
+    /// clock back to the wall clock. Returns how many patrons went.
+    pub async fn reset(&self, campaign_id: Option<i64>) -> Result<u64, BillingError> {
+        let gone = self.store.delete_fake_patrons(campaign_id).await?;
         self.clock.set_offset(Duration::zero());
         self.store.set_sandbox_clock_offset(0, self.now()).await?;
         Ok(gone)

@@ -160,17 +160,34 @@ impl Store {
         Ok(created)
     }
 
-    /// Deletes every fake patron with their memberships, billing rows, pledge history and
-    /// charges; returns how many patrons went. Event rows stay: they are the log.
-    pub async fn delete_fake_patrons(&self) -> Result<u64, StoreError> {
+    /// Deletes every fake patron (only those who are members of `campaign_id`, when given) with
+    /// their memberships, billing rows, pledge history and charges; returns how many patrons
+    /// went. Event rows stay: they are the log.
+    pub async fn delete_fake_patrons(&self, campaign_id: Option<i64>) -> Result<u64, StoreError> {
         let txn = self.db().begin().await?;
-        let ids: Vec<i64> = user::Entity::find()
+        let mut ids: Vec<i64> = user::Entity::find()
             .select_only()
             .column(user::Column::Id)
             .filter(user::Column::Email.like(format!("%@{FAKE_PATRON_DOMAIN}")))
             .into_tuple()
             .all(&txn)
             .await?;
+        if let Some(campaign_id) = campaign_id {
+            let mut theirs = Vec::new();
+            for chunk in ids.chunks(1000) {
+                theirs.extend(
+                    member::Entity::find()
+                        .select_only()
+                        .column(member::Column::UserId)
+                        .filter(member::Column::CampaignId.eq(campaign_id))
+                        .filter(member::Column::UserId.is_in(chunk.iter().copied()))
+                        .into_tuple::<i64>()
+                        .all(&txn)
+                        .await?,
+                );
+            }
+            ids = theirs;
+        }
         let mut gone = 0;
         for chunk in ids.chunks(1000) {
             let members: Vec<Uuid> = member::Entity::find()

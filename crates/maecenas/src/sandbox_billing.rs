@@ -236,7 +236,7 @@ pub async fn run(config: &Config, command: SandboxCommand) -> anyhow::Result<()>
             ),
         ),
         SandboxCommand::Reset(json) => {
-            let gone = sandbox.reset().await.map_err(refused)?;
+            let gone = sandbox.reset(None).await.map_err(refused)?;
             say(
                 json.json,
                 json!({"deleted_patrons": gone, "offset_seconds": 0}),

@@ -331,7 +331,7 @@ async fn run(
             )
         }
         "reset" => {
-            let gone = sandbox.reset().await?;
+            let gone = sandbox.reset(c.map(|c| c.id)).await?;
             format!("Deleted {gone} fake patrons; the sandbox clock is the wall clock again.")
         }
         _ => return Err(Refused::Page(PageError::not_found())),

@@ -5,6 +5,10 @@
 //! changed; the CSRF token and a login required; another creator's member refused. Each on
 //! SQLite and PostgreSQL.
 
+use maecenas_core::{
+    billing::{Cadence, gateway::CARD_SUCCESS},
+    sandbox::PledgeSpec,
+};
 use maecenas_store::events;
 use maecenas_testkit::{TestApp, both_backends};
 use reqwest::{Client, StatusCode};
@@ -165,11 +169,18 @@ both_backends! {
         let paid = store.count_members_by_status(c.id).await.unwrap();
         assert!(paid.get(&Some("active_patron".to_owned())).copied().unwrap_or(0) >= 5, "{paid:?}");
 
-        // Reset: the fake patrons go, Pat stays, the clock is the wall clock again.
+        // Reset: the fake patrons go, Pat stays, the clock is the wall clock again; another
+        // creator's fake patrons stay too.
+        let other = seed(store, app.state.clock().as_ref(), "othercomics").await;
+        let spec = PledgeSpec { tier: None, amount_cents: None, cadence: Cadence::Monthly, card: CARD_SUCCESS.into() };
+        app.state.sandbox().fake_patrons_for(&other.campaign, 3, &spec).await.unwrap();
+        let theirs = store.count_members(other.campaign.id).await.unwrap();
         let line = control(&app, &client, "reset", &[]).await;
         assert_eq!(line, "Deleted 5 fake patrons; the sandbox clock is the wall clock again.");
         assert_eq!(store.sandbox_clock_offset().await.unwrap(), 0);
         assert_eq!(store.count_members(c.id).await.unwrap(), members_before + 1);
+        assert_eq!(store.count_members(other.campaign.id).await.unwrap(), theirs);
+        assert_eq!(theirs, 3);
         app.stop().await;
     }
 
