@@ -20,6 +20,9 @@ use crate::{
     webhooks::{receiver::Receiver, setup::create_webhook},
 };
 
+/// A control, its fields, and the message it is refused with.
+type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, String);
+
 const SCOPES: &str = "identity campaigns w:campaigns.webhook campaigns.members";
 
 /// Posts a control; asserts it answered 303 back to the page and returns the result line.
@@ -211,7 +214,7 @@ both_backends! {
             assert_eq!(r.status(), StatusCode::FORBIDDEN, "{action}");
         }
         let outsider_ref = outsider.as_str();
-        let cases: Vec<(&str, Vec<(&str, &str)>, String)> = vec![
+        let cases: Vec<Case> = vec![
             ("patrons", vec![("count", "ten")], "count: type a whole number".into()),
             ("patrons", vec![("count", "0")], "count: between 1 and 1000".into()),
             ("patrons", vec![("count", "1001")], "count: between 1 and 1000".into()),
