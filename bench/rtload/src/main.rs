@@ -5,7 +5,10 @@
 //! the server's memory around it. With `--pubs P` every connection joins one channel instead,
 //! and P publications are made (Maecenas: P donations stored through `maecenas-store`, so the
 //! server's outbox publishes them; Socket.IO: `POST /emit?n=P`); it prints the deliveries per
-//! second from the first delivery to the last.
+//! second from the first delivery to the last. With `--rate R` donations are stored at R per
+//! second over the channels and their latency to each subscriber is measured ([`latency`]).
+
+mod latency;
 
 use std::{
     sync::{
@@ -61,7 +64,13 @@ struct Args {
     /// Fan-out: all connections on one channel, this many publications to it.
     #[arg(long)]
     pubs: Option<u64>,
-    /// Maecenas fan-out: the server's database, where the donations are stored.
+    /// Latency (Maecenas): store this many donations a second, spread over the channels.
+    #[arg(long)]
+    rate: Option<u64>,
+    /// Latency: for this many seconds.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Maecenas fan-out and latency: the server's database, where donations are stored.
     #[arg(long, default_value = "")]
     database_url: String,
 }
@@ -241,12 +250,20 @@ async fn main() -> anyhow::Result<()> {
     if args.pubs.is_some() && matches!(args.proto, Proto::Maecenas) {
         ensure_user(&args.database_url).await?;
     }
+    if args.rate.is_some() {
+        latency::ensure_users(&args.database_url, args.channels.max(1)).await?;
+    }
+    let samples = Arc::new(latency::Samples {
+        start: Instant::now(),
+        micros: Mutex::new(Vec::new()),
+    });
     let seen = Arc::new(Seen::default());
     let gate = Arc::new(Semaphore::new(args.parallel.max(1)));
     let started = std::time::Instant::now();
     let mut opening = Vec::with_capacity(args.conns);
     for n in 0..args.conns {
         let (gate, key, addr, seen) = (gate.clone(), key.clone(), args.addr.clone(), seen.clone());
+        let (samples, timed) = (samples.clone(), args.rate.is_some());
         let channels = if args.pubs.is_some() {
             1
         } else {
@@ -258,7 +275,11 @@ async fn main() -> anyhow::Result<()> {
                 Some(key) => maecenas(&addr, key, n, channels).await?,
                 None => socketio(&addr).await?,
             };
-            tokio::spawn(hold(ws, seen));
+            if timed {
+                tokio::spawn(latency::record(ws, samples));
+            } else {
+                tokio::spawn(hold(ws, seen));
+            }
             Ok::<_, anyhow::Error>(())
         }));
     }
@@ -276,6 +297,31 @@ async fn main() -> anyhow::Result<()> {
         args.conns - failed,
         started.elapsed().as_secs_f64()
     );
+    if let Some(rate) = args.rate {
+        let channels = args.channels.max(1);
+        let made = latency::produce(
+            &args.database_url,
+            channels,
+            rate,
+            args.seconds,
+            samples.start,
+        )
+        .await?;
+        // Every connection of a channel gets each of its donations.
+        let expected = made * (args.conns / channels) as u64;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while samples.micros.lock().map_or(0, |m| m.len()) < expected as usize
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let micros = samples.micros.lock().map(|m| m.clone()).unwrap_or_default();
+        println!(
+            "stored {made} expected {expected} {}",
+            latency::summary(micros)
+        );
+        return Ok(());
+    }
     if let Some(pubs) = args.pubs {
         let expected = pubs * (args.conns - failed) as u64;
         publish(&args, pubs).await?;

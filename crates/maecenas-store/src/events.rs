@@ -4,7 +4,8 @@
 //!
 //! Readers need not poll fast: [`EventWaiter`] wakes them when this process commits an event
 //! and, on PostgreSQL, when any process does (`NOTIFY` in the event's transaction, delivered at
-//! commit). Polling stays as the fallback.
+//! commit), and on SQLite when any process does (a watch on the database's `-wal` file,
+//! [`crate::wal_watch`]). Polling stays as the fallback.
 
 use std::time::Duration;
 
@@ -132,12 +133,14 @@ pub(crate) async fn record_many(
 pub struct EventWaiter {
     local: watch::Receiver<u64>,
     postgres: Option<PgListener>,
+    sqlite: Option<crate::wal_watch::WalWatch>,
 }
 
 impl std::fmt::Debug for EventWaiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventWaiter")
             .field("postgres", &self.postgres.is_some())
+            .field("sqlite", &self.sqlite.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -148,14 +151,15 @@ impl EventWaiter {
         let deadline = tokio::time::sleep(max);
         tokio::pin!(deadline);
         let notified = async {
-            match &mut self.postgres {
-                Some(listener) => {
+            match (&mut self.postgres, &mut self.sqlite) {
+                (Some(listener), _) => {
                     if let Err(err) = listener.recv().await {
                         tracing::debug!(error = %err, "event LISTEN connection lost; polling");
                         std::future::pending::<()>().await;
                     }
                 }
-                None => std::future::pending().await,
+                (None, Some(wal)) => wal.changed().await,
+                (None, None) => std::future::pending().await,
             }
         };
         tokio::select! {
@@ -167,13 +171,19 @@ impl EventWaiter {
 }
 
 impl Store {
-    /// A waiter woken by events committed here and, on PostgreSQL, anywhere (falls back to the
-    /// local signal alone when `LISTEN` cannot be set up).
+    /// A waiter woken by events committed here and by other processes: through `LISTEN` on
+    /// PostgreSQL, through a watch on the `-wal` file on SQLite (the local signal alone when
+    /// neither can be set up).
     ///
     /// The `LISTEN` connection is the waiter's own, outside the store's pool: a pooled one would
     /// be held for the waiter's whole life, taking a slot and making [`Store::close`] wait for it.
     pub async fn event_waiter(&self) -> EventWaiter {
         let mut postgres = None;
+        let mut sqlite = None;
+        if self.backend() == crate::Backend::Sqlite {
+            let options = self.db().get_sqlite_connection_pool().connect_options();
+            sqlite = crate::wal_watch::WalWatch::new(options.get_filename());
+        }
         if self.backend() == crate::Backend::Postgres {
             let options = self.db().get_postgres_connection_pool().connect_options();
             let own = PgPoolOptions::new()
@@ -190,6 +200,7 @@ impl Store {
         EventWaiter {
             local: self.signals().watch_events(),
             postgres,
+            sqlite,
         }
     }
 

@@ -26,6 +26,7 @@ pub mod pledges_v1;
 pub mod posts;
 pub mod sandbox;
 pub mod subject_changes;
+mod wal_watch;
 pub mod webhook_delivery;
 pub mod webhooks;
 
