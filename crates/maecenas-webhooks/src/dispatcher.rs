@@ -294,6 +294,16 @@ impl Dispatcher {
         }
     }
 
+    /// Whether the webhook is still unpaused, enabled and leased by this dispatcher: asked
+    /// before sending what arrived while its queue was held.
+    async fn still_ours(&self, id: i64) -> Result<bool, StoreError> {
+        Ok(self.inner.store.webhook(id).await?.is_some_and(|now| {
+            !now.paused
+                && now.disabled_at.is_none()
+                && now.lease_owner.as_deref() == Some(self.inner.owner.as_str())
+        }))
+    }
+
     /// Drains one claimed webhook's queue until it is empty or an attempt fails.
     async fn drain(&self, mut w: webhook::Model) {
         if let Err(err) = self.drain_inner(&mut w).await {
@@ -328,8 +338,10 @@ impl Dispatcher {
             if batch.is_empty() {
                 if let Some(first) = first_unrecorded {
                     // Record at most FLUSH_AFTER after the first unrecorded attempt; until then
-                    // whatever arrives is sent first (recording is not on a delivery's path).
-                    if woken(&mut due, FLUSH_AFTER.saturating_sub(first.elapsed())).await {
+                    // whatever arrives is sent first (recording is not on a delivery's path),
+                    // unless the webhook was paused or disabled meanwhile.
+                    let more = woken(&mut due, FLUSH_AFTER.saturating_sub(first.elapsed())).await;
+                    if more && self.still_ours(w.id).await? {
                         continue;
                     }
                     let held = self
@@ -339,19 +351,21 @@ impl Dispatcher {
                         return Ok(());
                     }
                     (first_unrecorded, sent_up_to) = (None, 0);
-                    continue;
-                }
-                // Linger a moment with the lease kept: at a steady event rate the next delivery
-                // comes soon, and is sent without claiming and releasing the queue again.
-                let idle = idle_since.get_or_insert_with(Instant::now);
-                let still_ours = woken(&mut due, LINGER.saturating_sub(idle.elapsed())).await
-                    && inner.store.webhook(w.id).await?.is_some_and(|now| {
-                        !now.paused
-                            && now.disabled_at.is_none()
-                            && now.lease_owner.as_deref() == Some(inner.owner.as_str())
-                    });
-                if still_ours {
-                    continue;
+                    // Deliveries queued since the wait are sent only while still ours.
+                    let again = more || due.has_changed().unwrap_or(false);
+                    if !again || self.still_ours(w.id).await? {
+                        continue;
+                    }
+                } else {
+                    // Linger a moment with the lease kept: at a steady event rate the next
+                    // delivery comes soon, and is sent without claiming and releasing the
+                    // queue again.
+                    let idle = idle_since.get_or_insert_with(Instant::now);
+                    if woken(&mut due, LINGER.saturating_sub(idle.elapsed())).await
+                        && self.still_ours(w.id).await?
+                    {
+                        continue;
+                    }
                 }
                 inner.store.release_webhook(w.id, &inner.owner).await?;
                 // A delivery queued between the read and the release is found by the next claim.
