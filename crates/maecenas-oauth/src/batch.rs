@@ -21,13 +21,15 @@ impl BatchOp for Lookup {
     const NAME: &'static str = "token lookup";
 
     async fn run(store: &Store, hashes: Vec<String>) -> Result<Vec<Self::Out>, StoreError> {
-        let mut found: HashMap<String, TokenContext> = store
+        let found: HashMap<String, TokenContext> = store
             .oauth_token_contexts(hashes.clone())
             .await?
             .into_iter()
             .map(|context| (context.token.token_hash.clone(), context))
             .collect();
-        Ok(hashes.iter().map(|hash| found.remove(hash)).collect())
+        // Every caller gets its answer, those presenting the same token too: a racing reuse
+        // must be seen as reuse (and revoke the grant), not as an unknown token.
+        Ok(hashes.iter().map(|hash| found.get(hash).cloned()).collect())
     }
 }
 
