@@ -100,6 +100,8 @@ pub struct AccessGrant {
     pub client_id: i64,
     pub grant_id: i64,
     pub scopes: ScopeSet,
+    /// When the token stops being valid.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// The authorization server. Cheap to clone.
@@ -403,6 +405,7 @@ impl OAuthService {
             client_id: grant.client_id,
             grant_id: grant.id,
             scopes: parse_stored(&row.scopes),
+            expires_at: row.expires_at,
         }))
     }
 

@@ -4,8 +4,9 @@
 
 use axum::{
     extract::FromRequestParts,
-    http::{header, request::Parts},
+    http::{HeaderMap, header, request::Parts},
 };
+use chrono::{DateTime, Utc};
 use maecenas_types::{Scope, ScopeSet};
 
 use crate::{jsonapi::ApiError, state::PatreonState};
@@ -19,6 +20,8 @@ pub struct Caller {
     pub client_id: i64,
     /// The token's scopes.
     pub scopes: ScopeSet,
+    /// When the token expires.
+    pub expires_at: DateTime<Utc>,
 }
 
 impl Caller {
@@ -37,8 +40,9 @@ impl Caller {
     }
 }
 
-fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+/// The bearer token of a request, if it carries one.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
@@ -46,11 +50,14 @@ fn bearer(parts: &Parts) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-impl FromRequestParts<PatreonState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &PatreonState) -> Result<Self, ApiError> {
-        let token = bearer(parts).ok_or_else(ApiError::unauthorized)?;
+impl Caller {
+    /// Checks the bearer token in `headers` with the authorization server and counts the request
+    /// against the limits.
+    pub(crate) async fn authenticate(
+        state: &PatreonState,
+        headers: &HeaderMap,
+    ) -> Result<Self, ApiError> {
+        let token = bearer(headers).ok_or_else(ApiError::unauthorized)?;
         let grant = match state.oauth.check_access_token(token).await {
             Ok(Some(grant)) => grant,
             Ok(None) => return Err(ApiError::unauthorized()),
@@ -59,8 +66,20 @@ impl FromRequestParts<PatreonState> for Caller {
                 return Err(ApiError::internal());
             }
         };
-        let client_key = grant.client_id.to_string();
-        let token_key = format!("{}:{}", grant.client_id, grant.user_id);
+        let caller = Self {
+            user_id: grant.user_id,
+            client_id: grant.client_id,
+            scopes: grant.scopes,
+            expires_at: grant.expires_at,
+        };
+        caller.count(state)?;
+        Ok(caller)
+    }
+
+    /// Counts one request against Patreon's per-client and per-token limits (429 when over).
+    pub(crate) fn count(&self, state: &PatreonState) -> Result<(), ApiError> {
+        let client_key = self.client_id.to_string();
+        let token_key = format!("{}:{}", self.client_id, self.user_id);
         for (limiter, key) in [
             (&state.limits.per_client, &client_key),
             (&state.limits.per_token, &token_key),
@@ -69,10 +88,18 @@ impl FromRequestParts<PatreonState> for Caller {
                 return Err(ApiError::throttled(secs));
             }
         }
-        Ok(Self {
-            user_id: grant.user_id,
-            client_id: grant.client_id,
-            scopes: grant.scopes,
-        })
+        Ok(())
+    }
+}
+
+impl FromRequestParts<PatreonState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &PatreonState) -> Result<Self, ApiError> {
+        // The response cache authenticates (and counts) before the handler runs.
+        if let Some(caller) = parts.extensions.get::<Self>() {
+            return Ok(caller.clone());
+        }
+        Self::authenticate(state, &parts.headers).await
     }
 }

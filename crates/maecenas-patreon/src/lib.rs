@@ -3,12 +3,14 @@
 //! depend on (`shared/specs/patreon.md` §2).
 
 pub mod auth;
+mod cache;
 pub mod jsonapi;
 mod state;
 pub mod v1;
 pub mod v2;
 pub mod webhooks;
 
+pub use cache::ResponseCache;
 pub use state::{PatreonLimits, PatreonState};
 
 use axum::Router;
@@ -19,5 +21,9 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: PatreonState) -> Router<S
         .nest("/api/oauth2/v2", v2::router())
         .nest("/api/oauth2/api", v1::router())
         .nest("/oauth2/api", v1::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cache::serve,
+        ))
         .with_state(state)
 }

@@ -10,6 +10,8 @@ use maecenas_types::SharedClock;
 use maecenas_webhooks::WebhookConfig;
 use url::Url;
 
+use crate::cache::ResponseCache;
+
 /// Patreon's two API limits (`patreon.md` §8).
 #[derive(Debug, Clone)]
 pub struct PatreonLimits {
@@ -31,6 +33,8 @@ pub struct PatreonState {
     pub clock: SharedClock,
     /// Webhook settings (the URI rules of the SSRF guard).
     pub webhooks: Arc<WebhookConfig>,
+    /// The response cache (`None`: off).
+    pub cache: Option<Arc<ResponseCache>>,
 }
 
 impl PatreonState {

@@ -202,3 +202,27 @@ pub(crate) fn single(
         }
     }
 }
+
+/// The data-version probe's own SQLite connection ([`crate::data_version`]): one connection
+/// that is never replaced while it works (no idle or age limit) and counts in `generation` each
+/// time one is opened, since `PRAGMA data_version` is per connection.
+pub(crate) fn probe(
+    db: &DatabaseConnection,
+    generation: Arc<std::sync::atomic::AtomicU64>,
+) -> DatabaseConnection {
+    let options = db
+        .get_sqlite_connection_pool()
+        .connect_options()
+        .as_ref()
+        .clone();
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .after_connect(move |_, _| {
+            generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async { Ok(()) })
+        })
+        .connect_lazy_with(options);
+    SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+}

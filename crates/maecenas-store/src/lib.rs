@@ -9,6 +9,7 @@ pub mod billing;
 pub mod bulk;
 pub mod campaigns;
 mod connect;
+pub mod data_version;
 pub mod dialect;
 pub mod entities;
 mod error;
@@ -31,6 +32,7 @@ pub mod webhook_delivery;
 pub mod webhooks;
 
 pub use connect::{Backend, ConnectOptions};
+pub use data_version::{DataVersion, VersionProbe};
 pub use error::StoreError;
 pub use sea_orm::DbErr;
 

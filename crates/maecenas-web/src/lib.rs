@@ -57,6 +57,7 @@ pub(crate) fn patreon_state(state: &AppState) -> maecenas_patreon::PatreonState 
         public_url: state.settings().public_url.clone(),
         clock: state.clock().clone(),
         webhooks: state.webhooks().clone(),
+        cache: state.api_cache().cloned(),
     }
 }
 

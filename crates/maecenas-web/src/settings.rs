@@ -20,6 +20,8 @@ pub struct Limits {
     pub max_connections: usize,
     /// On shutdown, how long open requests get to finish.
     pub shutdown_grace_secs: u64,
+    /// Most bytes of Patreon API answers kept in the response cache; 0 turns it off.
+    pub api_cache_bytes: u64,
 }
 
 impl Default for Limits {
@@ -30,6 +32,7 @@ impl Default for Limits {
             body_limit_bytes: 64 * 1024,
             max_connections: 10_000,
             shutdown_grace_secs: 10,
+            api_cache_bytes: 64 * 1024 * 1024,
         }
     }
 }

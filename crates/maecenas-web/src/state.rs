@@ -30,6 +30,7 @@ pub struct AppState {
     settings: Arc<WebSettings>,
     csrf: CsrfKey,
     webhooks: Arc<WebhookConfig>,
+    api_cache: Option<Arc<maecenas_patreon::ResponseCache>>,
 }
 
 impl AppState {
@@ -49,6 +50,10 @@ impl AppState {
             realtime: realtime(&settings, &clock),
             csrf: CsrfKey::derive(&settings.secret_key),
             webhooks: Arc::new(WebhookConfig::default()),
+            api_cache: maecenas_patreon::ResponseCache::new(
+                &store,
+                settings.limits.api_cache_bytes,
+            ),
             settings: Arc::new(settings),
             store,
             clock,
@@ -72,6 +77,11 @@ impl AppState {
     /// The sandbox controls (fake patrons, time travel, test events) on the sandbox clock.
     pub fn sandbox(&self) -> &Sandbox {
         &self.sandbox
+    }
+
+    /// The Patreon API's response cache (`None`: off).
+    pub fn api_cache(&self) -> Option<&Arc<maecenas_patreon::ResponseCache>> {
+        self.api_cache.as_ref()
     }
 
     /// Webhook settings.

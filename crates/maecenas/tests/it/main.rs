@@ -32,6 +32,8 @@ mod pages_sandbox;
 #[cfg(test)]
 mod patreon;
 #[cfg(test)]
+mod patreon_cache;
+#[cfg(test)]
 mod patreon_demo;
 #[cfg(test)]
 mod patreon_lists;
