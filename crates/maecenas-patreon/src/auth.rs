@@ -78,11 +78,31 @@ impl Caller {
 
     /// Counts one request against Patreon's per-client and per-token limits (429 when over).
     pub(crate) fn count(&self, state: &PatreonState) -> Result<(), ApiError> {
-        let client_key = self.client_id.to_string();
-        let token_key = format!("{}:{}", self.client_id, self.user_id);
+        self.limit_keys().count(state)
+    }
+
+    /// The keys this caller is counted under.
+    pub(crate) fn limit_keys(&self) -> LimitKeys {
+        LimitKeys {
+            client: self.client_id.to_string(),
+            token: format!("{}:{}", self.client_id, self.user_id),
+        }
+    }
+}
+
+/// A caller's keys in Patreon's two limiters: the client, and the client and user.
+#[derive(Debug, Clone)]
+pub(crate) struct LimitKeys {
+    client: String,
+    token: String,
+}
+
+impl LimitKeys {
+    /// Counts one request under these keys (429 when over).
+    pub(crate) fn count(&self, state: &PatreonState) -> Result<(), ApiError> {
         for (limiter, key) in [
-            (&state.limits.per_client, &client_key),
-            (&state.limits.per_token, &token_key),
+            (&state.limits.per_client, &self.client),
+            (&state.limits.per_token, &self.token),
         ] {
             if let Some(secs) = limiter.check(key).retry_after_secs() {
                 return Err(ApiError::throttled(secs));

@@ -22,10 +22,14 @@ use axum::{
 };
 use http_body::Body as _;
 use maecenas_store::{DataVersion, Store, VersionProbe};
-use maecenas_types::TokenHash;
-use quick_cache::{Weighter, sync::Cache};
+use quick_cache::{Equivalent, Weighter, sync::Cache};
+use sha2::{Digest, Sha256};
 
-use crate::{auth::Caller, jsonapi::ApiError, state::PatreonState};
+use crate::{
+    auth::{Caller, LimitKeys},
+    jsonapi::ApiError,
+    state::PatreonState,
+};
 
 /// The largest response kept (a members page of 1,000 with every include is about 1 MB).
 const MAX_ENTRY_BYTES: usize = 4 * 1024 * 1024;
@@ -43,13 +47,28 @@ struct Key {
     /// Path and query, exactly as requested.
     target: String,
     /// SHA-256 of the bearer token (scopes and user follow from it).
-    token: String,
+    token: [u8; 32],
+}
+
+/// A [`Key`] borrowed from the request, so a hit allocates nothing to look itself up (the
+/// derived hashes of the two agree field by field).
+#[derive(Hash)]
+struct KeyRef<'a> {
+    target: &'a str,
+    token: &'a [u8; 32],
+}
+
+impl Equivalent<Key> for KeyRef<'_> {
+    fn equivalent(&self, key: &Key) -> bool {
+        self.target == key.target && *self.token == key.token
+    }
 }
 
 #[derive(Debug)]
 struct Entry {
     version: DataVersion,
     caller: Caller,
+    limit_keys: LimitKeys,
     headers: HeaderMap,
     body: axum::body::Bytes,
 }
@@ -59,7 +78,7 @@ struct BodyWeight;
 
 impl Weighter<Key, Arc<Entry>> for BodyWeight {
     fn weight(&self, key: &Key, entry: &Arc<Entry>) -> u64 {
-        (key.target.len() + key.token.len() + entry.body.len() + 256) as u64
+        (key.target.len() + entry.body.len() + 256) as u64
     }
 }
 
@@ -87,19 +106,21 @@ impl ResponseCache {
 }
 
 /// Middleware over every API route: answers a repeated `GET` from the cache, or runs the
-/// handler (with the caller already authenticated) and keeps a `200`.
+/// handler (with the caller already authenticated) and keeps a `200`. Its state is behind one
+/// `Arc`, so a hit does not clone every handle the handlers need.
 pub(crate) async fn serve(
-    State(state): State<PatreonState>,
+    State(state): State<Arc<PatreonState>>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let Some(cache) = state.cache.clone() else {
+    let Some(cache) = state.cache.as_deref() else {
         return next.run(request).await;
     };
     if request.method() != Method::GET {
         return next.run(request).await;
     }
-    let Some(token) = crate::auth::bearer(request.headers()).map(TokenHash::of) else {
+    let Some(token) = crate::auth::bearer(request.headers()).map(|t| Sha256::digest(t).into())
+    else {
         return next.run(request).await;
     };
     let version = match cache.probe.current().await {
@@ -109,20 +130,20 @@ pub(crate) async fn serve(
             return next.run(request).await;
         }
     };
-    let key = Key {
-        target: request
-            .uri()
-            .path_and_query()
-            .map_or_else(|| request.uri().path().to_owned(), ToString::to_string),
-        token: token.0,
-    };
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| request.uri().path(), |pq| pq.as_str());
     let now = state.clock.now();
-    if let Some(entry) = cache
+    let hit = cache
         .entries
-        .get(&key)
-        .filter(|e| e.version == version && e.caller.expires_at > now)
-    {
-        if let Err(err) = entry.caller.count(&state) {
+        .get(&KeyRef {
+            target,
+            token: &token,
+        })
+        .filter(|e| e.version == version && e.caller.expires_at > now);
+    if let Some(entry) = hit {
+        if let Err(err) = entry.limit_keys.count(&state) {
             return err.into_response();
         }
         cache.hits.fetch_add(1, Ordering::Relaxed);
@@ -130,6 +151,10 @@ pub(crate) async fn serve(
         *response.headers_mut() = entry.headers.clone();
         return response;
     }
+    let key = Key {
+        target: target.to_owned(),
+        token,
+    };
     let caller = match Caller::authenticate(&state, request.headers()).await {
         Ok(caller) => caller,
         Err(err) => return err.into_response(),
@@ -152,6 +177,7 @@ pub(crate) async fn serve(
         key,
         Arc::new(Entry {
             version,
+            limit_keys: caller.limit_keys(),
             caller,
             headers: parts.headers.clone(),
             body: body.clone(),

@@ -22,7 +22,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: PatreonState) -> Router<S
         .nest("/api/oauth2/api", v1::router())
         .nest("/oauth2/api", v1::router())
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            std::sync::Arc::new(state.clone()),
             cache::serve,
         ))
         .with_state(state)

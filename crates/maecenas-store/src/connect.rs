@@ -203,26 +203,43 @@ pub(crate) fn single(
     }
 }
 
-/// The data-version probe's own SQLite connection ([`crate::data_version`]): one connection
-/// that is never replaced while it works (no idle or age limit) and counts in `generation` each
-/// time one is opened, since `PRAGMA data_version` is per connection.
+/// The data-version probe's own connection ([`crate::data_version`]), which answers without
+/// the pool's `ping` before every use (a second round trip on PostgreSQL).
+///
+/// SQLite: one connection that is never replaced while it works (no idle or age limit) and
+/// counts in `generation` each time one is opened, since `PRAGMA data_version` is per
+/// connection. PostgreSQL: any connection will do, as the snapshot is the server's.
 pub(crate) fn probe(
     db: &DatabaseConnection,
+    backend: Backend,
     generation: Arc<std::sync::atomic::AtomicU64>,
 ) -> DatabaseConnection {
-    let options = db
-        .get_sqlite_connection_pool()
-        .connect_options()
-        .as_ref()
-        .clone();
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .after_connect(move |_, _| {
-            generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Box::pin(async { Ok(()) })
-        })
-        .connect_lazy_with(options);
-    SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+    match backend {
+        Backend::Sqlite => {
+            let options = db
+                .get_sqlite_connection_pool()
+                .connect_options()
+                .as_ref()
+                .clone();
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .test_before_acquire(false)
+                .after_connect(move |_, _| {
+                    generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    Box::pin(async { Ok(()) })
+                })
+                .connect_lazy_with(options);
+            SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+        }
+        Backend::Postgres => {
+            let options = db.get_postgres_connection_pool().connect_options();
+            let pool = PgPoolOptions::new()
+                .max_connections(1)
+                .test_before_acquire(false)
+                .connect_lazy_with((*options).clone());
+            SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
+        }
+    }
 }

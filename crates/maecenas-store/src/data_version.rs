@@ -56,10 +56,7 @@ impl Store {
     /// opened when first used).
     pub fn version_probe(&self) -> VersionProbe {
         let generation = Arc::new(AtomicU64::new(0));
-        let db = match self.backend() {
-            Backend::Sqlite => connect::probe(self.db(), Arc::clone(&generation)),
-            Backend::Postgres => self.db().clone(),
-        };
+        let db = connect::probe(self.db(), self.backend(), Arc::clone(&generation));
         VersionProbe {
             inner: Arc::new(Inner {
                 db,
