@@ -208,7 +208,8 @@ pub(crate) fn single(
 ///
 /// SQLite: one connection that is never replaced while it works (no idle or age limit) and
 /// counts in `generation` each time one is opened, since `PRAGMA data_version` is per
-/// connection. PostgreSQL: any connection will do, as the snapshot is the server's.
+/// connection. PostgreSQL: two, so one read can start while another is on the wire; any
+/// connection will do, as the snapshot is the server's.
 pub(crate) fn probe(
     db: &DatabaseConnection,
     backend: Backend,
@@ -236,7 +237,7 @@ pub(crate) fn probe(
         Backend::Postgres => {
             let options = db.get_postgres_connection_pool().connect_options();
             let pool = PgPoolOptions::new()
-                .max_connections(1)
+                .max_connections(2)
                 .test_before_acquire(false)
                 .connect_lazy_with((*options).clone());
             SqlxPostgresConnector::from_sqlx_postgres_pool(pool)

@@ -23,7 +23,7 @@ use std::sync::{
 };
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
-use tokio::sync::{Mutex, watch};
+use tokio::sync::{Semaphore, watch};
 
 use crate::{Backend, Store, StoreError, connect};
 
@@ -45,8 +45,8 @@ struct Inner {
     generation: Arc<AtomicU64>,
     /// Sequence number of the next read to start.
     next_read: AtomicU64,
-    /// Held by the caller running a read.
-    reading: Mutex<()>,
+    /// A permit for each read that may run at once (one per connection of the probe).
+    reading: Semaphore,
     /// The last finished read: its sequence number and what it found (`None`: it failed).
     done: watch::Sender<(u64, Option<DataVersion>)>,
 }
@@ -63,7 +63,12 @@ impl Store {
                 backend: self.backend(),
                 generation,
                 next_read: AtomicU64::new(0),
-                reading: Mutex::new(()),
+                // SQLite's count is per connection, so one; on PostgreSQL a second read may
+                // start while one is on the wire, so a caller waits for at most one.
+                reading: Semaphore::new(match self.backend() {
+                    Backend::Sqlite => 1,
+                    Backend::Postgres => 2,
+                }),
                 done: watch::Sender::new((0, None)),
             }),
         }
@@ -87,10 +92,27 @@ impl VersionProbe {
                         .ok_or_else(|| StoreError::no_answer("data version"));
                 }
             }
-            if let Ok(_running) = inner.reading.try_lock() {
+            if let Ok(_running) = inner.reading.try_acquire() {
+                // Let the tasks that are ready to ask (typically those the last read just
+                // answered) join this read before it is numbered, for as long as more arrive:
+                // fewer reads under load, one yield when alone.
+                for _ in 0..4 {
+                    let waiting = inner.done.receiver_count();
+                    tokio::task::yield_now().await;
+                    if inner.done.receiver_count() == waiting {
+                        break;
+                    }
+                }
                 let seq = inner.next_read.fetch_add(1, Ordering::SeqCst) + 1;
                 let found = inner.read().await;
-                inner.done.send_replace((seq, found.as_ref().ok().cloned()));
+                // Reads may finish out of order: only a later-started one replaces an answer.
+                inner.done.send_if_modified(|last| {
+                    let newer = seq > last.0;
+                    if newer {
+                        *last = (seq, found.as_ref().ok().cloned());
+                    }
+                    newer
+                });
                 return found;
             }
             if done.changed().await.is_err() {
