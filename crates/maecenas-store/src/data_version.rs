@@ -92,7 +92,14 @@ impl VersionProbe {
                         .ok_or_else(|| StoreError::no_answer("data version"));
                 }
             }
-            if let Ok(_running) = inner.reading.try_acquire() {
+            // A read numbered `wanted` or later already under way answers us: wait for it.
+            let under_way = inner.next_read.load(Ordering::SeqCst) >= wanted;
+            let permit = if under_way {
+                None
+            } else {
+                inner.reading.try_acquire().ok()
+            };
+            if let Some(_running) = permit {
                 // Let the tasks that are ready to ask (typically those the last read just
                 // answered) join this read before it is numbered, for as long as more arrive:
                 // fewer reads under load, one yield when alone.
