@@ -178,12 +178,7 @@ pub(crate) fn single(
 ) -> DatabaseConnection {
     match backend {
         Backend::Sqlite => {
-            let options = db
-                .get_sqlite_connection_pool()
-                .connect_options()
-                .as_ref()
-                .clone()
-                .pragma("wal_autocheckpoint", "10000");
+            let options = sqlite_options(db).pragma("wal_autocheckpoint", "10000");
             let pool = SqlitePoolOptions::new()
                 .before_acquire(move |_, meta| {
                     let current = epoch.current(meta.age);
@@ -194,10 +189,9 @@ pub(crate) fn single(
             SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
         }
         Backend::Postgres => {
-            let options = db.get_postgres_connection_pool().connect_options();
             let pool = PgPoolOptions::new()
                 .max_connections(1)
-                .connect_lazy_with((*options).clone());
+                .connect_lazy_with(pg_options(db));
             SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
         }
     }
@@ -217,11 +211,6 @@ pub(crate) fn probe(
 ) -> DatabaseConnection {
     match backend {
         Backend::Sqlite => {
-            let options = db
-                .get_sqlite_connection_pool()
-                .connect_options()
-                .as_ref()
-                .clone();
             let pool = SqlitePoolOptions::new()
                 .max_connections(1)
                 .idle_timeout(None)
@@ -231,16 +220,31 @@ pub(crate) fn probe(
                     generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     Box::pin(async { Ok(()) })
                 })
-                .connect_lazy_with(options);
+                .connect_lazy_with(sqlite_options(db));
             SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
         }
         Backend::Postgres => {
-            let options = db.get_postgres_connection_pool().connect_options();
             let pool = PgPoolOptions::new()
                 .max_connections(2)
                 .test_before_acquire(false)
-                .connect_lazy_with((*options).clone());
+                .connect_lazy_with(pg_options(db));
             SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
         }
     }
+}
+
+/// The settings `db`'s SQLite pool opens connections with.
+fn sqlite_options(db: &DatabaseConnection) -> SqliteConnectOptions {
+    db.get_sqlite_connection_pool()
+        .connect_options()
+        .as_ref()
+        .clone()
+}
+
+/// The settings `db`'s PostgreSQL pool opens connections with.
+fn pg_options(db: &DatabaseConnection) -> PgConnectOptions {
+    db.get_postgres_connection_pool()
+        .connect_options()
+        .as_ref()
+        .clone()
 }
