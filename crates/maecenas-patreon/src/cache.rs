@@ -20,6 +20,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use chrono::{DateTime, Utc};
 use http_body::Body as _;
 use maecenas_store::{DataVersion, Store, VersionProbe};
 use quick_cache::{Equivalent, Weighter, sync::Cache};
@@ -67,7 +68,8 @@ impl Equivalent<Key> for KeyRef<'_> {
 #[derive(Debug)]
 struct Entry {
     version: DataVersion,
-    caller: Caller,
+    /// When the token the answer was made for expires.
+    expires_at: DateTime<Utc>,
     limit_keys: LimitKeys,
     headers: HeaderMap,
     body: axum::body::Bytes,
@@ -141,7 +143,7 @@ pub(crate) async fn serve(
             target,
             token: &token,
         })
-        .filter(|e| e.version == version && e.caller.expires_at > now);
+        .filter(|e| e.version == version && e.expires_at > now);
     if let Some(entry) = hit {
         if let Err(err) = entry.limit_keys.count(&state) {
             return err.into_response();
@@ -159,7 +161,8 @@ pub(crate) async fn serve(
         Ok(caller) => caller,
         Err(err) => return err.into_response(),
     };
-    request.extensions_mut().insert(caller.clone());
+    let (expires_at, limit_keys) = (caller.expires_at, caller.limit_keys());
+    request.extensions_mut().insert(caller);
     let response = next.run(request).await;
     let small = response
         .body()
@@ -177,8 +180,8 @@ pub(crate) async fn serve(
         key,
         Arc::new(Entry {
             version,
-            limit_keys: caller.limit_keys(),
-            caller,
+            expires_at,
+            limit_keys,
             headers: parts.headers.clone(),
             body: body.clone(),
         }),
