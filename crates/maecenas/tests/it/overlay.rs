@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::{
     alerts_outbox::{next_publication, next_text, subscribed_socket},
     donationalerts::{Demo, send},
-    support::{csrf_token, location, log_in},
+    support::{csrf_token, location, log_in, submit},
 };
 
 /// The value of `data-<name>="…"` in `html`.
@@ -29,21 +29,14 @@ fn data(html: &str, name: &str) -> String {
 
 /// Makes a new overlay URL through the settings form; returns its secret.
 async fn make_url(d: &Demo, client: &Client) -> String {
-    let html = client
-        .get(d.app.url("/settings/alerts"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = csrf_token(&html);
-    let page = client
-        .post(d.app.url("/settings/alerts/url"))
-        .form(&[("csrf_token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let page = submit(
+        &d.app,
+        client,
+        "/settings/alerts",
+        "/settings/alerts/url",
+        &[],
+    )
+    .await;
     assert_eq!(page.status(), StatusCode::OK);
     assert_eq!(
         page.headers()["cache-control"],

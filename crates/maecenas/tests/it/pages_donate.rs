@@ -11,29 +11,20 @@ use crate::{
     alerts_outbox::{next_publication, subscribed_socket},
     donationalerts::{Demo, send},
     pages_checkout::hidden,
-    support::{csrf_token, location},
+    support::{csrf_token, location, submit},
 };
 
 const EVIL: &str = "<img src=x onerror=alert(1)>";
 
 async fn donate(d: &Demo, client: &reqwest::Client, fields: &[(&str, &str)]) -> reqwest::Response {
-    let html = client
-        .get(d.app.url("/donate/noravance"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let mut form: Vec<(&str, &str)> = fields.to_vec();
-    let token = csrf_token(&html);
-    form.push(("csrf_token", &token));
-    client
-        .post(d.app.url("/donate/noravance"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
+    submit(
+        &d.app,
+        client,
+        "/donate/noravance",
+        "/donate/noravance",
+        fields,
+    )
+    .await
 }
 
 /// The publication of donation `id` (the demo's own donations may come first).

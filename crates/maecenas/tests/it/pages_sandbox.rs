@@ -11,12 +11,12 @@ use maecenas_core::{
 };
 use maecenas_store::events;
 use maecenas_testkit::{TestApp, both_backends};
-use reqwest::{Client, StatusCode};
+use reqwest::{Client, Response, StatusCode};
 
 use crate::{
     pages_checkout::{EVIL, patron, seed},
     patreon_demo::{setup, token},
-    support::{location, log_in, submit},
+    support::{event_kinds, location, log_in, page, submit},
     webhooks::{receiver::Receiver, setup::create_webhook},
 };
 
@@ -25,16 +25,21 @@ type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, String);
 
 const SCOPES: &str = "identity campaigns w:campaigns.webhook campaigns.members";
 
-/// Posts a control; asserts it answered 303 back to the page and returns the result line.
-async fn control(app: &TestApp, client: &Client, action: &str, fields: &[(&str, &str)]) -> String {
-    let r = submit(
+/// Posts the control `action` from the sandbox page.
+async fn post(app: &TestApp, client: &Client, action: &str, fields: &[(&str, &str)]) -> Response {
+    submit(
         app,
         client,
         "/sandbox",
         &format!("/sandbox/{action}"),
         fields,
     )
-    .await;
+    .await
+}
+
+/// Posts a control; asserts it answered 303 back to the page and returns the result line.
+async fn control(app: &TestApp, client: &Client, action: &str, fields: &[(&str, &str)]) -> String {
+    let r = post(app, client, action, fields).await;
     let status = r.status();
     assert_eq!(
         status,
@@ -48,14 +53,7 @@ async fn control(app: &TestApp, client: &Client, action: &str, fields: &[(&str, 
 
 /// The result line the page shows once.
 async fn result_line(app: &TestApp, client: &Client, action: &str) -> String {
-    let html = client
-        .get(app.url("/sandbox"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page(app, client, "/sandbox").await;
     let start = html
         .find(r#"id="sandbox-result">"#)
         .unwrap_or_else(|| panic!("{action}: no result line"))
@@ -66,14 +64,7 @@ async fn result_line(app: &TestApp, client: &Client, action: &str) -> String {
 
 /// Posts a control that must be refused; returns the page.
 async fn refused(app: &TestApp, client: &Client, action: &str, fields: &[(&str, &str)]) -> String {
-    let r = submit(
-        app,
-        client,
-        "/sandbox",
-        &format!("/sandbox/{action}"),
-        fields,
-    )
-    .await;
+    let r = post(app, client, action, fields).await;
     assert_eq!(
         r.status(),
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -131,8 +122,7 @@ both_backends! {
         let m = store.member_by_id(m.id).await.unwrap().unwrap();
         assert_eq!(m.patron_status.as_deref(), Some("former_patron"));
         assert_eq!(m.will_pay_amount_cents, 0);
-        let kinds: Vec<String> = store.events_after(after, 1000).await.unwrap().into_iter()
-            .filter(|e| e.subject_id == m.id.to_string()).map(|e| e.kind).collect();
+        let kinds = event_kinds(store, after, &m.id.to_string()).await;
         assert_eq!(kinds, [
             events::MEMBER_CREATE, events::PLEDGE_CREATE,          // pledge
             events::PLEDGE_UPDATE, events::MEMBER_UPDATE,          // upgrade

@@ -118,8 +118,7 @@ both_backends! {
         assert!(!out.status.success(), "only member triggers");
 
         let member_id = m["member"].as_str().unwrap().to_owned();
-        let kinds: Vec<String> = db.store.events_after(0, 1000).await.unwrap().into_iter()
-            .filter(|e| e.subject_id == member_id).map(|e| e.kind).collect();
+        let kinds = crate::support::event_kinds(&db.store, 0, &member_id).await;
         assert_eq!(kinds, [
             events::MEMBER_CREATE, events::PLEDGE_CREATE,          // pledge
             events::PLEDGE_UPDATE, events::MEMBER_UPDATE,          // upgrade

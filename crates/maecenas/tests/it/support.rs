@@ -1,7 +1,33 @@
-//! Small helpers shared by the integration tests: form posting with the page's CSRF token.
+//! Small helpers shared by the integration tests: pages, form posting with the page's CSRF
+//! token, the event log.
 
+use maecenas_store::Store;
 use maecenas_testkit::TestApp;
 use reqwest::{Client, Response};
+
+/// The HTML of `path`, as `client` sees it.
+pub async fn page(app: &TestApp, client: &Client, path: &str) -> String {
+    client
+        .get(app.url(path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The kinds of the events about `subject_id` with an id above `after`, oldest first.
+pub async fn event_kinds(store: &Store, after: i64, subject_id: &str) -> Vec<String> {
+    store
+        .events_after(after, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.subject_id == subject_id)
+        .map(|e| e.kind)
+        .collect()
+}
 
 /// The CSRF token in the first form of `html`.
 pub fn csrf_token(html: &str) -> String {
@@ -19,15 +45,7 @@ pub async fn submit(
     action: &str,
     fields: &[(&str, &str)],
 ) -> Response {
-    let html = client
-        .get(app.url(page))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = csrf_token(&html);
+    let token = csrf_token(&self::page(app, client, page).await);
     let mut form: Vec<(&str, &str)> = fields.to_vec();
     form.push(("csrf_token", &token));
     client
