@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 
 use crate::{
@@ -56,7 +56,7 @@ impl Store {
         &self,
         new: NewCustomAlert,
     ) -> Result<custom_alert::Model, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let row = custom_alert::ActiveModel {
             user_id: Set(new.user_id),
             external_id: Set(new.external_id),

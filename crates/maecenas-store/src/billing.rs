@@ -12,7 +12,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, FromQueryResult,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Alias, Condition, Expr, Func, Query},
 };
 use uuid::Uuid;
@@ -154,7 +154,7 @@ impl Store {
         writes: Vec<BillingWrite>,
         now: DateTime<Utc>,
     ) -> Result<Vec<bool>, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let mut applied = Vec::with_capacity(writes.len());
         let mut pledge_rows = Vec::new();
         let mut snap_members = Vec::new();

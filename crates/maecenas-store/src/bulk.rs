@@ -7,9 +7,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use crate::{
@@ -50,7 +48,7 @@ impl Store {
         spec: &BulkMembers,
         now: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let mut done = 0;
         while done < spec.count {
             let n = BATCH.min(spec.count - done);

@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 
 use crate::{
@@ -169,7 +168,7 @@ impl Store {
         new: NewBenefit,
         now: DateTime<Utc>,
     ) -> Result<benefit::Model, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let created = benefit::ActiveModel {
             campaign_id: Set(new.campaign_id),
             title: Set(new.title),
@@ -222,7 +221,7 @@ impl Store {
         new: NewPost,
         now: DateTime<Utc>,
     ) -> Result<post::Model, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let created = post::ActiveModel {
             campaign_id: Set(new.campaign_id),
             user_id: Set(new.user_id),

@@ -38,7 +38,7 @@ pub use sea_orm::DbErr;
 
 use std::sync::Arc;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
 use tokio::sync::Notify;
 
@@ -165,5 +165,20 @@ impl Store {
 
     pub(crate) fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Begins a transaction that writes. On SQLite its first statement takes the write lock,
+    /// waiting out the busy timeout if another connection holds it: SQLite refuses at once,
+    /// without waiting, to turn a read into a write when another connection committed since the
+    /// read began, so a transaction that reads before it writes would fail under any concurrent
+    /// writer. SeaORM cannot send `BEGIN IMMEDIATE`; a write that matches no row takes the same
+    /// lock.
+    pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction, StoreError> {
+        let txn = self.db.begin().await?;
+        if self.backend == Backend::Sqlite {
+            txn.execute_unprepared("UPDATE users SET id = id WHERE 0")
+                .await?;
+        }
+        Ok(txn)
     }
 }

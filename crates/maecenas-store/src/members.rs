@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -83,7 +83,7 @@ impl Store {
         new: Vec<NewMember>,
         now: DateTime<Utc>,
     ) -> Result<Vec<member::Model>, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let mut created = Vec::with_capacity(new.len());
         for one in new {
             created.push(insert_member(&txn, one, now).await?);

@@ -4,7 +4,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
     ActiveValue::NotSet,
     ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, TransactionTrait,
+    QuerySelect, QueryTrait,
     sea_query::{Alias, Expr, Query},
 };
 
@@ -87,7 +87,7 @@ impl Store {
         if new.is_empty() {
             return Ok(Vec::new());
         }
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let created = insert_donations(&txn, new.into_iter().map(|one| (one, None))).await?;
         txn.commit().await?;
         self.signals().events_written();
@@ -102,7 +102,7 @@ impl Store {
         reference: String,
         new: NewDonation,
     ) -> Result<donation::Model, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         charge::Entity::update_many()
             .col_expr(charge::Column::Status, Expr::value(CHARGE_SUCCEEDED))
             .col_expr(charge::Column::GatewayReference, Expr::value(reference))

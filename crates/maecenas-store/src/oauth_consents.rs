@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait, sea_query::Expr,
+    sea_query::Expr,
 };
 
 use crate::{
@@ -132,7 +132,7 @@ impl Store {
         client_id: i64,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let grants: Vec<i64> = oauth_grant::Entity::find()
             .filter(oauth_grant::Column::UserId.eq(user_id))
             .filter(oauth_grant::Column::ClientId.eq(client_id))

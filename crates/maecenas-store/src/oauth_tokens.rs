@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    TransactionTrait, sea_query::Expr,
+    sea_query::Expr,
 };
 
 use crate::{
@@ -179,7 +179,7 @@ impl Store {
         tokens: Vec<NewOAuthToken>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         insert_tokens(&txn, tokens, now).await?;
         txn.commit().await?;
         Ok(())
@@ -192,7 +192,7 @@ impl Store {
         tokens: Vec<NewOAuthToken>,
         now: DateTime<Utc>,
     ) -> Result<Spent, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let spent = oauth_code::Entity::update_many()
             .col_expr(oauth_code::Column::UsedAt, Expr::value(now))
             .filter(oauth_code::Column::Id.eq(code_id))
@@ -224,7 +224,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Vec<Spent>, StoreError> {
         let ids: HashSet<i64> = batch.iter().map(|r| r.token_id).collect();
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let mut unspent: HashSet<i64> = oauth_token::Entity::update_many()
             .col_expr(oauth_token::Column::UsedAt, Expr::value(now))
             .filter(oauth_token::Column::Id.is_in(ids))
@@ -256,7 +256,7 @@ impl Store {
         grant_id: i64,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         oauth_grant::Entity::update_many()
             .col_expr(oauth_grant::Column::RevokedAt, Expr::value(now))
             .filter(oauth_grant::Column::Id.eq(grant_id))

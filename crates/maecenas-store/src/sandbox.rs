@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -128,7 +128,7 @@ impl Store {
         count: usize,
         now: DateTime<Utc>,
     ) -> Result<Vec<user::Model>, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let emails: Vec<String> = (0..count)
             .map(|n| format!("patron-{label}-{n}@{FAKE_PATRON_DOMAIN}"))
             .collect();
@@ -164,7 +164,7 @@ impl Store {
     /// their memberships, billing rows, pledge history and charges; returns how many patrons
     /// went. Event rows stay: they are the log.
     pub async fn delete_fake_patrons(&self, campaign_id: Option<i64>) -> Result<u64, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let mut ids: Vec<i64> = user::Entity::find()
             .select_only()
             .column(user::Column::Id)

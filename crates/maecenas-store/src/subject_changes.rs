@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, TransactionTrait,
+    IntoActiveModel, QueryFilter,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -75,9 +75,7 @@ pub struct PostUpdate {
     pub tier_ids: Option<Vec<i64>>,
 }
 
-/// Sets `col = now` on row `id` of `E` as a transaction's first statement, so SQLite takes
-/// the write lock before anything is read (a read first could be refused as busy when the
-/// dispatcher commits in between); [`StoreError::NotFound`] when there is no such row.
+/// Sets `col = now` on row `id` of `E`; [`StoreError::NotFound`] when there is no such row.
 async fn touch<E, V>(
     txn: &DatabaseTransaction,
     col: E::Column,
@@ -191,7 +189,7 @@ impl Store {
         update: MemberUpdate,
         now: DateTime<Utc>,
     ) -> Result<member::Model, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         touch::<member::Entity, _>(&txn, member::Column::UpdatedAt, member::Column::Id, id, now)
             .await?;
         let before = member::Entity::find_by_id(id)
@@ -274,7 +272,7 @@ impl Store {
     /// `members:delete`, plus `members:pledge:delete` when it had a pledge, both carrying the
     /// membership as it was. [`StoreError::NotFound`] when there is no such member.
     pub async fn delete_member(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         touch::<member::Entity, _>(&txn, member::Column::UpdatedAt, member::Column::Id, id, now)
             .await?;
         let m = member::Entity::find_by_id(id)
@@ -310,7 +308,7 @@ impl Store {
         update: PostUpdate,
         now: DateTime<Utc>,
     ) -> Result<post::Model, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         touch::<post::Entity, _>(&txn, post::Column::EditedAt, post::Column::Id, id, now).await?;
         let before = post::Entity::find_by_id(id)
             .one(&txn)
@@ -358,7 +356,7 @@ impl Store {
     /// Deletes post `id` (and which tiers see it); a published one records `posts:delete`
     /// carrying the post as it was. [`StoreError::NotFound`] when there is no such post.
     pub async fn delete_post(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         touch::<post::Entity, _>(&txn, post::Column::EditedAt, post::Column::Id, id, now).await?;
         let p = post::Entity::find_by_id(id)
             .one(&txn)

@@ -9,7 +9,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
     sea_query::{Condition, Expr, OnConflict, Query},
 };
 
@@ -97,7 +97,7 @@ impl Store {
         if event_ids.is_empty() {
             return Ok(0);
         }
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let backend = txn.get_database_backend();
         let mut mine = std::collections::HashSet::new();
         for chunk in event_ids.chunks(500) {
@@ -314,7 +314,7 @@ impl Store {
         now: DateTime<Utc>,
         renew_until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let delivered: Vec<i64> = attempts
             .iter()
             .filter(|a| a.delivered)
@@ -468,7 +468,7 @@ impl Store {
         body: String,
         now: DateTime<Utc>,
     ) -> Result<webhook_delivery::Model, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let e = event::ActiveModel {
             kind: Set(TEST_EVENT.to_owned()),
             user_id: Set(None),
