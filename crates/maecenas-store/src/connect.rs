@@ -233,6 +233,13 @@ pub(crate) fn probe(
     }
 }
 
+/// The settings of `db`'s SQLite pool when it has a database file (and so a write-ahead log),
+/// unlike an in-memory database.
+pub(crate) fn wal_file(db: &DatabaseConnection, backend: Backend) -> Option<SqliteConnectOptions> {
+    let options = (backend == Backend::Sqlite).then(|| sqlite_options(db))?;
+    options.get_filename().is_file().then_some(options)
+}
+
 /// The settings `db`'s SQLite pool opens connections with.
 fn sqlite_options(db: &DatabaseConnection) -> SqliteConnectOptions {
     db.get_sqlite_connection_pool()

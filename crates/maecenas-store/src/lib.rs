@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod billing;
 pub mod bulk;
 pub mod campaigns;
+mod checkpoint;
 mod connect;
 pub mod data_version;
 pub mod dialect;
@@ -49,6 +50,8 @@ pub struct Store {
     backend: Backend,
     signals: Arc<Signals>,
     schema_epoch: Arc<connect::SchemaEpoch>,
+    /// SQLite on a file: the background checkpoints ([`checkpoint`]), shared by every clone.
+    checkpointer: Option<Arc<checkpoint::Checkpointer>>,
 }
 
 /// In-process wake-ups for background readers of the outbox: a writer signals after its commit;
@@ -103,11 +106,14 @@ impl Store {
     pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Self, StoreError> {
         let schema_epoch = Arc::new(connect::SchemaEpoch::default());
         let (db, backend) = connect::open(url, options, schema_epoch.clone()).await?;
+        let checkpointer = connect::wal_file(&db, backend)
+            .map(|options| Arc::new(checkpoint::Checkpointer::start(options)));
         Ok(Self {
             db,
             backend,
             schema_epoch,
             signals: Arc::new(Signals::default()),
+            checkpointer,
         })
     }
 
@@ -121,6 +127,7 @@ impl Store {
             backend: self.backend,
             signals: Arc::clone(&self.signals),
             schema_epoch: Arc::clone(&self.schema_epoch),
+            checkpointer: self.checkpointer.clone(),
         }
     }
 
