@@ -493,8 +493,9 @@ pub(crate) fn mint(
     flavor: Flavor,
     now: DateTime<Utc>,
 ) -> (IssuedTokens, Vec<NewOAuthToken>) {
-    let access = SecretToken::generate();
-    let refresh = SecretToken::generate();
+    let at = u64::try_from(now.timestamp_millis()).unwrap_or_default();
+    let access = SecretToken::generate_ordered(at);
+    let refresh = SecretToken::generate_ordered(at);
     let expires_in = flavor.access_ttl_secs();
     let rows = vec![
         NewOAuthToken {
