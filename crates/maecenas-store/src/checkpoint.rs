@@ -30,8 +30,8 @@ const POLL: Duration = Duration::from_secs(1);
 pub(crate) struct Checkpointer(JoinHandle<()>);
 
 impl Checkpointer {
-    /// Starts checkpointing `database` with `options` on a connection of its own (opened at
-    /// the first checkpoint, kept open).
+    /// Starts checkpointing the database file `options` open, on a connection of its own
+    /// (opened at the first checkpoint, then kept open).
     pub(crate) fn start(options: sqlx::sqlite::SqliteConnectOptions) -> Self {
         let watch = WalWatch::new(options.get_filename());
         let pool = SqlitePoolOptions::new()

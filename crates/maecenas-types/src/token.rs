@@ -1,12 +1,12 @@
 //! Random secrets (256 bits from the OS CSPRNG) and the hashes stored in their place.
 
-/// Hex digits of issue time in front of an ordered secret ([`SecretToken::generate_ordered`]).
-const ORDER_DIGITS: usize = 12;
-
 use std::fmt;
 
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+
+/// Hex digits of issue time in front of an ordered secret ([`SecretToken::generate_ordered`]).
+const ORDER_DIGITS: usize = 12;
 
 /// A freshly generated secret: 32 random bytes, shown as 64 hex characters. Only its
 /// [`TokenHash`] is ever stored.
@@ -106,7 +106,7 @@ mod tests {
         assert!(early.hash().0.starts_with("01977420dc00"));
         assert_eq!(
             &early.hash().0[12..],
-            TokenHash(hex::encode(Sha256::digest(early.expose().as_bytes()))).0,
+            hex::encode(Sha256::digest(early.expose().as_bytes())),
             "the rest is the SHA-256 of the whole secret"
         );
         assert_ne!(early, SecretToken::generate_ordered(1_750_000_000_000));
