@@ -14,10 +14,10 @@
 
 use std::time::Duration;
 
-use sea_orm::sqlx::{self, SqlitePool, sqlite::SqlitePoolOptions};
+use sea_orm::sqlx::{self, SqlitePool};
 use tokio::task::JoinHandle;
 
-use crate::wal_watch::WalWatch;
+use crate::{connect, wal_watch::WalWatch};
 
 /// How long commits accumulate between two checkpoints.
 const CADENCE: Duration = Duration::from_millis(20);
@@ -34,13 +34,9 @@ impl Checkpointer {
     /// (opened at the first checkpoint, then kept open).
     pub(crate) fn start(options: sqlx::sqlite::SqliteConnectOptions) -> Self {
         let watch = WalWatch::new(options.get_filename());
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .test_before_acquire(false)
-            // A checkpoint that would have to wait is left for the next round.
-            .connect_lazy_with(options.busy_timeout(Duration::ZERO));
+        // A checkpoint that would have to wait is left for the next round.
+        let pool =
+            connect::dedicated_sqlite().connect_lazy_with(options.busy_timeout(Duration::ZERO));
         Self(tokio::spawn(run(pool, watch)))
     }
 }

@@ -211,11 +211,7 @@ pub(crate) fn probe(
 ) -> DatabaseConnection {
     match backend {
         Backend::Sqlite => {
-            let pool = SqlitePoolOptions::new()
-                .max_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .test_before_acquire(false)
+            let pool = dedicated_sqlite()
                 .after_connect(move |_, _| {
                     generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     Box::pin(async { Ok(()) })
@@ -225,12 +221,30 @@ pub(crate) fn probe(
         }
         Backend::Postgres => {
             let pool = PgPoolOptions::new()
-                .max_connections(2)
+                .max_connections(probe_connections(backend))
                 .test_before_acquire(false)
                 .connect_lazy_with(pg_options(db));
             SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
         }
     }
+}
+
+/// How many connections [`probe`] opens, and so how many reads may run at once.
+pub(crate) fn probe_connections(backend: Backend) -> u32 {
+    match backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres => 2,
+    }
+}
+
+/// A pool of one SQLite connection for a task that owns it (the data-version probe, the
+/// checkpointer): kept open for good, no idle or age limit, no ping before each use.
+pub(crate) fn dedicated_sqlite() -> SqlitePoolOptions {
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .test_before_acquire(false)
 }
 
 /// The settings of `db`'s SQLite pool when it has a database file (and so a write-ahead log),

@@ -63,12 +63,7 @@ impl Store {
                 backend: self.backend(),
                 generation,
                 next_read: AtomicU64::new(0),
-                // SQLite's count is per connection, so one; on PostgreSQL a second read may
-                // start while one is on the wire, so a caller waits for at most one.
-                reading: Semaphore::new(match self.backend() {
-                    Backend::Sqlite => 1,
-                    Backend::Postgres => 2,
-                }),
+                reading: Semaphore::new(connect::probe_connections(self.backend()) as usize),
                 done: watch::Sender::new((0, None)),
             }),
         }
