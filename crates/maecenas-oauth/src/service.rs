@@ -193,7 +193,9 @@ impl OAuthService {
         credentials: &ClientCredentials,
     ) -> Result<oauth_client::Model, OAuthError> {
         match self.find_client(&credentials.client_id).await? {
-            Some(client) => check_secret(client, credentials),
+            Some(client) => {
+                check_secret(client.secret_hash.as_deref(), credentials).map(|()| client)
+            }
             None => Err(invalid_client(credentials)),
         }
     }
@@ -318,14 +320,15 @@ impl OAuthService {
         let invalid = || OAuthError::invalid_grant("The refresh token is invalid.");
         let now = self.now();
         let context = self.token_context(refresh_token).await?;
-        let (client, context) = match context {
+        let (client_id, context) = match context {
             Some(c) if c.client.client_id == credentials.client_id => {
-                (check_secret(c.client.clone(), credentials)?, Some(c))
+                check_secret(c.client.secret_hash.as_deref(), credentials)?;
+                (c.client.id, Some(c))
             }
-            other => (self.authenticate(credentials).await?, other),
+            other => (self.authenticate(credentials).await?.id, other),
         };
         let TokenContext { token, grant, .. } = context
-            .filter(|c| c.token.kind == REFRESH && is_live(&c.grant, &client))
+            .filter(|c| c.token.kind == REFRESH && is_live(&c.grant, client_id))
             .ok_or_else(invalid)?;
         if token.revoked_at.is_some() || token.expires_at <= now {
             return Err(invalid());
@@ -435,17 +438,14 @@ impl OAuthService {
             .store
             .oauth_grant_by_id(grant_id)
             .await?
-            .filter(|g| is_live(g, client)))
+            .filter(|g| is_live(g, client.id)))
     }
 }
 
-/// `client` if `credentials` carry its secret (constant-time compare of the hashes), or none
-/// and it is public; `invalid_client` otherwise.
-fn check_secret(
-    client: oauth_client::Model,
-    credentials: &ClientCredentials,
-) -> Result<oauth_client::Model, OAuthError> {
-    let ok = match (&client.secret_hash, &credentials.secret) {
+/// Whether `credentials` carry the secret whose hash is `stored` (constant-time compare of the
+/// hashes), or none and the client is public (`stored` is none); `invalid_client` otherwise.
+fn check_secret(stored: Option<&str>, credentials: &ClientCredentials) -> Result<(), OAuthError> {
+    let ok = match (stored, &credentials.secret) {
         (Some(stored), Some(presented)) => bool::from(
             TokenHash::of(presented)
                 .0
@@ -456,7 +456,7 @@ fn check_secret(
         _ => false,
     };
     if ok {
-        Ok(client)
+        Ok(())
     } else {
         Err(invalid_client(credentials))
     }
@@ -472,9 +472,9 @@ fn invalid_client(credentials: &ClientCredentials) -> OAuthError {
     }
 }
 
-/// Whether `grant` belongs to `client` and is not revoked.
-fn is_live(grant: &oauth_grant::Model, client: &oauth_client::Model) -> bool {
-    grant.client_id == client.id && grant.revoked_at.is_none()
+/// Whether `grant` belongs to the client numbered `client_id` and is not revoked.
+fn is_live(grant: &oauth_grant::Model, client_id: i64) -> bool {
+    grant.client_id == client_id && grant.revoked_at.is_none()
 }
 
 /// Scopes as this server stored them; names it no longer knows are dropped.

@@ -58,6 +58,20 @@ pub async fn drop_pg_schema(url: &str, schema: &str) -> Result<(), sqlx::Error> 
     conn.close().await
 }
 
+/// `count` bind placeholders numbered from `first` (1-based), comma-separated: `?` on SQLite,
+/// `$n` on PostgreSQL. For the hot statements written as text, whose lists come in a few fixed
+/// lengths so that each text is prepared once per connection (see `oauth_tokens`).
+pub(crate) fn placeholders(backend: DatabaseBackend, first: usize, count: usize) -> String {
+    let one = |n: usize| match backend {
+        DatabaseBackend::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    };
+    (first..first + count)
+        .map(one)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Makes a claim's inner `SELECT` skip rows another transaction holds: `FOR UPDATE SKIP LOCKED`
 /// on PostgreSQL. SQLite has no row locks (sea-query leaves the clause out there); a claim is
 /// one `UPDATE … WHERE id IN (SELECT …) RETURNING …` statement, atomic under SQLite's single

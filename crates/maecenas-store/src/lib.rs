@@ -39,7 +39,10 @@ pub use sea_orm::DbErr;
 
 use std::sync::Arc;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, Statement,
+    TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
 use tokio::sync::Notify;
 
@@ -179,12 +182,16 @@ impl Store {
     /// without waiting, to turn a read into a write when another connection committed since the
     /// read began, so a transaction that reads before it writes would fail under any concurrent
     /// writer. SeaORM cannot send `BEGIN IMMEDIATE`; a write that matches no row takes the same
-    /// lock.
+    /// lock. (A prepared statement, kept in the connection's cache: `execute_unprepared` would
+    /// parse it again for every transaction.)
     pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction, StoreError> {
         let txn = self.db.begin().await?;
         if self.backend == Backend::Sqlite {
-            txn.execute_unprepared("UPDATE users SET id = id WHERE 0")
-                .await?;
+            txn.execute(Statement::from_string(
+                DatabaseBackend::Sqlite,
+                "UPDATE users SET id = id WHERE 0",
+            ))
+            .await?;
         }
         Ok(txn)
     }

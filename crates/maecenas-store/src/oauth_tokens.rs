@@ -1,19 +1,24 @@
 //! The authorization server's moving parts: grants, authorization codes and access/refresh
 //! tokens. Codes and refresh tokens are spent with a conditional `UPDATE … WHERE used_at IS NULL`
 //! inside the transaction that mints their successors, so of two racing redemptions exactly one
-//! wins on both backends. Refresh rotations come in batches (one transaction, one `UPDATE …
-//! RETURNING`, one multi-row `INSERT` for many requests: group commit).
+//! wins on both backends. Refresh rotations come in batches (one transaction, one `UPDATE`, one
+//! multi-row `INSERT` for many requests: group commit).
+//!
+//! The token endpoint's three hot statements (the lookup, the rotation's `UPDATE`, the `INSERT`)
+//! are written as SQL text with lists padded to a power of two: a handful of texts, each
+//! prepared once per connection and kept in its statement cache, where a query built per batch
+//! would be built, then parsed and planned again for almost every batch size.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, QueryResult, Statement, Value, sea_query::Expr,
 };
 
 use crate::{
-    Store, StoreError,
+    Store, StoreError, dialect,
     entities::{oauth_client, oauth_code, oauth_grant, oauth_token},
 };
 
@@ -57,7 +62,16 @@ pub struct Rotation {
 pub struct TokenContext {
     pub token: oauth_token::Model,
     pub grant: oauth_grant::Model,
-    pub client: oauth_client::Model,
+    pub client: ClientKey,
+}
+
+/// What a token's lookup carries of its client: enough to authenticate it at the token
+/// endpoint.
+#[derive(Debug, Clone)]
+pub struct ClientKey {
+    pub id: i64,
+    pub client_id: String,
+    pub secret_hash: Option<String>,
 }
 
 /// What a spend-and-mint attempt came to.
@@ -154,23 +168,24 @@ impl Store {
         &self,
         token_hashes: Vec<String>,
     ) -> Result<Vec<TokenContext>, StoreError> {
-        let found = oauth_token::Entity::find()
-            .filter(oauth_token::Column::TokenHash.is_in(token_hashes))
-            .find_also_related(oauth_grant::Entity)
-            .and_also_related(oauth_client::Entity)
-            .all(self.db())
+        if token_hashes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let backend = self.db().get_database_backend();
+        let values = padded(token_hashes.into_iter().map(Value::from).collect());
+        let sql = format!(
+            "SELECT t.id, t.token_hash, t.kind, t.grant_id, t.scopes, t.expires_at, t.used_at, \
+             t.revoked_at, t.created_at, g.client_id, g.user_id, g.scopes, g.created_at, \
+             g.revoked_at, c.client_id, c.secret_hash \
+             FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id \
+             JOIN oauth_clients c ON c.id = g.client_id WHERE t.token_hash IN ({})",
+            dialect::placeholders(backend, 1, values.len())
+        );
+        let rows = self
+            .db()
+            .query_all(Statement::from_sql_and_values(backend, sql, values))
             .await?;
-        Ok(found
-            .into_iter()
-            .filter_map(|row| match row {
-                (token, Some(grant), Some(client)) => Some(TokenContext {
-                    token,
-                    grant,
-                    client,
-                }),
-                _ => None,
-            })
-            .collect())
+        Ok(rows.iter().map(token_context).collect::<Result<_, _>>()?)
     }
 
     /// Stores tokens outside any redemption (a creator's own token).
@@ -218,23 +233,37 @@ impl Store {
 
     /// Applies many rotations in one transaction and answers each in order: a rotation wins when
     /// its token was unspent and unrevoked and no earlier rotation of the batch named it.
+    ///
+    /// One `UPDATE` spends every token named; when it spends them all (no token was spent
+    /// before), every first rotation of a token won. Otherwise (a reuse, or a race) that is
+    /// rolled back and the tokens are spent one `UPDATE` each, to learn which were unspent: on
+    /// SQLite a `RETURNING` list would come back a row at a time from the connection's thread.
     pub async fn rotate_refresh_tokens(
         &self,
         batch: Vec<Rotation>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Spent>, StoreError> {
-        let ids: HashSet<i64> = batch.iter().map(|r| r.token_id).collect();
-        let txn = self.begin_write().await?;
-        let mut unspent: HashSet<i64> = oauth_token::Entity::update_many()
-            .col_expr(oauth_token::Column::UsedAt, Expr::value(now))
-            .filter(oauth_token::Column::Id.is_in(ids))
-            .filter(oauth_token::Column::UsedAt.is_null())
-            .filter(oauth_token::Column::RevokedAt.is_null())
-            .exec_with_returning(&txn)
-            .await?
-            .into_iter()
-            .map(|row| row.id)
-            .collect();
+        let mut ids: Vec<i64> = Vec::with_capacity(batch.len());
+        for rotation in &batch {
+            if !ids.contains(&rotation.token_id) {
+                ids.push(rotation.token_id);
+            }
+        }
+        let mut txn = self.begin_write().await?;
+        let mut unspent: HashSet<i64> = if spend_tokens(&txn, ids.clone(), now).await? == ids.len()
+        {
+            ids.into_iter().collect()
+        } else {
+            txn.rollback().await?;
+            txn = self.begin_write().await?;
+            let mut unspent = HashSet::new();
+            for id in ids {
+                if spend_tokens(&txn, vec![id], now).await? == 1 {
+                    unspent.insert(id);
+                }
+            }
+            unspent
+        };
         let mut outcome = Vec::with_capacity(batch.len());
         let mut rows = Vec::new();
         for rotation in batch {
@@ -274,7 +303,9 @@ impl Store {
     }
 }
 
-/// Stores `tokens` with one multi-row INSERT.
+/// Stores `tokens` with one multi-row `INSERT` (its list padded with copies of the last row,
+/// which the unique `token_hash` skips). A hash already stored is a [`StoreError::Conflict`],
+/// as it would be without the `ON CONFLICT`.
 async fn insert_tokens(
     conn: &impl ConnectionTrait,
     tokens: Vec<NewOAuthToken>,
@@ -283,19 +314,110 @@ async fn insert_tokens(
     if tokens.is_empty() {
         return Ok(());
     }
-    let rows = tokens.into_iter().map(|new| oauth_token::ActiveModel {
-        token_hash: Set(new.token_hash),
-        kind: Set(new.kind.to_owned()),
-        grant_id: Set(new.grant_id),
-        scopes: Set(new.scopes),
-        expires_at: Set(new.expires_at),
-        used_at: Set(None),
-        revoked_at: Set(None),
-        created_at: Set(now),
-        ..Default::default()
-    });
-    oauth_token::Entity::insert_many(rows).exec(conn).await?;
+    const COLUMNS: usize = 6;
+    let count = tokens.len();
+    let backend = conn.get_database_backend();
+    let rows: Vec<Vec<Value>> = tokens
+        .into_iter()
+        .map(|new| {
+            vec![
+                new.token_hash.into(),
+                new.kind.into(),
+                new.grant_id.into(),
+                new.scopes.into(),
+                new.expires_at.into(),
+                now.into(),
+            ]
+        })
+        .collect();
+    let rows = padded(rows);
+    let list = (0..rows.len())
+        .map(|row| {
+            format!(
+                "({})",
+                dialect::placeholders(backend, row * COLUMNS + 1, COLUMNS)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO oauth_tokens (token_hash, kind, grant_id, scopes, expires_at, created_at) \
+         VALUES {list} ON CONFLICT (token_hash) DO NOTHING"
+    );
+    let values = rows.into_iter().flatten().collect::<Vec<_>>();
+    let done = conn
+        .execute(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    if done.rows_affected() != count as u64 {
+        return Err(StoreError::Conflict(format!(
+            "oauth_tokens.token_hash: {count} tokens to store, {} stored",
+            done.rows_affected()
+        )));
+    }
     Ok(())
+}
+
+/// Spends the unspent, unrevoked tokens among `ids` (one `UPDATE`); how many it spent.
+async fn spend_tokens(
+    conn: &impl ConnectionTrait,
+    ids: Vec<i64>,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let backend = conn.get_database_backend();
+    let mut values = vec![Value::from(now)];
+    values.extend(padded(ids.into_iter().map(Value::from).collect()));
+    let sql = format!(
+        "UPDATE oauth_tokens SET used_at = {} WHERE id IN ({}) \
+         AND used_at IS NULL AND revoked_at IS NULL",
+        dialect::placeholders(backend, 1, 1),
+        dialect::placeholders(backend, 2, values.len() - 1)
+    );
+    let done = conn
+        .execute(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    Ok(usize::try_from(done.rows_affected()).unwrap_or(usize::MAX))
+}
+
+/// `items` made a power of two long by repeating the last: a statement's list then has one of a
+/// few lengths, and the same meaning (`IN` ignores repeats; see [`insert_tokens`]).
+fn padded<T: Clone>(mut items: Vec<T>) -> Vec<T> {
+    if let Some(last) = items.last().cloned() {
+        items.resize(items.len().next_power_of_two(), last);
+    }
+    items
+}
+
+/// One row of [`Store::oauth_token_contexts`]'s `SELECT`.
+fn token_context(row: &QueryResult) -> Result<TokenContext, DbErr> {
+    let token = oauth_token::Model {
+        id: row.try_get_by_index(0)?,
+        token_hash: row.try_get_by_index(1)?,
+        kind: row.try_get_by_index(2)?,
+        grant_id: row.try_get_by_index(3)?,
+        scopes: row.try_get_by_index(4)?,
+        expires_at: row.try_get_by_index(5)?,
+        used_at: row.try_get_by_index(6)?,
+        revoked_at: row.try_get_by_index(7)?,
+        created_at: row.try_get_by_index(8)?,
+    };
+    let grant = oauth_grant::Model {
+        id: token.grant_id,
+        client_id: row.try_get_by_index(9)?,
+        user_id: row.try_get_by_index(10)?,
+        scopes: row.try_get_by_index(11)?,
+        created_at: row.try_get_by_index(12)?,
+        revoked_at: row.try_get_by_index(13)?,
+    };
+    let client = ClientKey {
+        id: grant.client_id,
+        client_id: row.try_get_by_index(14)?,
+        secret_hash: row.try_get_by_index(15)?,
+    };
+    Ok(TokenContext {
+        token,
+        grant,
+        client,
+    })
 }
 
 /// Ends a spend-then-issue transaction: stores `tokens` and commits when the conditional UPDATE

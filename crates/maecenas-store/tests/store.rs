@@ -265,6 +265,34 @@ both_backends! {
         assert_eq!(store.rotate_refresh_token(a, vec![token("a4")], later).await.unwrap(),
             Spent::AlreadyUsed);
         assert!(store.oauth_token_context("a4").await.unwrap().is_none());
+
+        // A batch where every rotation wins (one UPDATE spends them all), three long: its
+        // lists are padded to four, which must change nothing.
+        store.create_oauth_tokens(vec![token("d"), token("e")], t0()).await.unwrap();
+        let (a2, b2, d, e) = (id("a2").await, id("b2").await, id("d").await, id("e").await);
+        let outcome = store.rotate_refresh_tokens(vec![
+            Rotation { token_id: a2, tokens: vec![token("a5"), token("a6")] },
+            Rotation { token_id: b2, tokens: vec![token("b5"), token("b6")] },
+            Rotation { token_id: d, tokens: vec![token("d5"), token("d6")] },
+        ], later).await.unwrap();
+        assert_eq!(outcome, [Spent::Won; 3]);
+        let hashes = ["a5", "a6", "b5", "b6", "d5", "d6", "e", "nope"].map(str::to_owned);
+        let mut found: Vec<String> = store.oauth_token_contexts(hashes.to_vec()).await.unwrap()
+            .into_iter().map(|c| c.token.token_hash).collect();
+        found.sort();
+        assert_eq!(found, ["a5", "a6", "b5", "b6", "d5", "d6", "e"]);
+        for spent in [a2, b2, d] {
+            assert_eq!(store.rotate_refresh_token(spent, vec![token("x")], later).await.unwrap(),
+                Spent::AlreadyUsed);
+        }
+        assert!(store.oauth_token_context(hashes[6].as_str()).await.unwrap().unwrap()
+            .token.used_at.is_none(), "e was never rotated");
+        assert_eq!(id("e").await, e);
+
+        // A hash already stored is refused, and nothing of its batch is kept.
+        let taken = store.create_oauth_tokens(vec![token("f"), token("e")], t0()).await;
+        assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+        assert!(store.oauth_token_context("f").await.unwrap().is_none());
     }
 }
 
