@@ -1,5 +1,5 @@
 //! SQLite: a writer's commits reach the database file through the background checkpointer,
-//! long before the writer's own in-commit threshold (10,000 pages) would copy them.
+//! long before the writer's own in-commit threshold (40,000 pages) would copy them.
 
 use std::{
     path::Path,
