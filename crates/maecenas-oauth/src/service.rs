@@ -442,8 +442,8 @@ impl OAuthService {
     }
 }
 
-/// Whether `credentials` carry the secret whose hash is `stored` (constant-time compare of the
-/// hashes), or none and the client is public (`stored` is none); `invalid_client` otherwise.
+/// `Ok` if `credentials` carry the secret whose hash is `stored` (constant-time compare of the
+/// hashes), or carry none for a public client (`stored` is none); `invalid_client` otherwise.
 fn check_secret(stored: Option<&str>, credentials: &ClientCredentials) -> Result<(), OAuthError> {
     let ok = match (stored, &credentials.secret) {
         (Some(stored), Some(presented)) => bool::from(
