@@ -250,15 +250,14 @@ impl Store {
             }
         }
         let mut txn = self.begin_write().await?;
-        let mut unspent: HashSet<i64> = if spend_tokens(&txn, ids.clone(), now).await? == ids.len()
-        {
+        let mut unspent: HashSet<i64> = if spend_tokens(&txn, &ids, now).await? == ids.len() {
             ids.into_iter().collect()
         } else {
             txn.rollback().await?;
             txn = self.begin_write().await?;
             let mut unspent = HashSet::new();
             for id in ids {
-                if spend_tokens(&txn, vec![id], now).await? == 1 {
+                if spend_tokens(&txn, &[id], now).await? == 1 {
                     unspent.insert(id);
                 }
             }
@@ -317,10 +316,20 @@ async fn insert_tokens(
     const COLUMNS: usize = 6;
     let count = tokens.len();
     let backend = conn.get_database_backend();
-    let rows: Vec<Vec<Value>> = tokens
+    let tokens = padded(tokens);
+    let list = (0..tokens.len())
+        .map(|row| {
+            format!(
+                "({})",
+                dialect::placeholders(backend, row * COLUMNS + 1, COLUMNS)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let values: Vec<Value> = tokens
         .into_iter()
-        .map(|new| {
-            vec![
+        .flat_map(|new| {
+            [
                 new.token_hash.into(),
                 new.kind.into(),
                 new.grant_id.into(),
@@ -330,21 +339,10 @@ async fn insert_tokens(
             ]
         })
         .collect();
-    let rows = padded(rows);
-    let list = (0..rows.len())
-        .map(|row| {
-            format!(
-                "({})",
-                dialect::placeholders(backend, row * COLUMNS + 1, COLUMNS)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
     let sql = format!(
         "INSERT INTO oauth_tokens (token_hash, kind, grant_id, scopes, expires_at, created_at) \
          VALUES {list} ON CONFLICT (token_hash) DO NOTHING"
     );
-    let values = rows.into_iter().flatten().collect::<Vec<_>>();
     let done = conn
         .execute(Statement::from_sql_and_values(backend, sql, values))
         .await?;
@@ -360,12 +358,12 @@ async fn insert_tokens(
 /// Spends the unspent, unrevoked tokens among `ids` (one `UPDATE`); how many it spent.
 async fn spend_tokens(
     conn: &impl ConnectionTrait,
-    ids: Vec<i64>,
+    ids: &[i64],
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
     let backend = conn.get_database_backend();
     let mut values = vec![Value::from(now)];
-    values.extend(padded(ids.into_iter().map(Value::from).collect()));
+    values.extend(padded(ids.iter().copied().map(Value::from).collect()));
     let sql = format!(
         "UPDATE oauth_tokens SET used_at = {} WHERE id IN ({}) \
          AND used_at IS NULL AND revoked_at IS NULL",
