@@ -10,7 +10,8 @@
 //! records every request's latency for `--seconds` seconds and prints one JSON line:
 //! `{requests, errors, seconds, rps, p50_ms, p99_ms, …}`. Any non-200 answer (or transport
 //! error) is an error and ends that connection's chain, since its token may be spent. Only
-//! loopback targets are accepted.
+//! loopback targets are accepted. `--timeline FILE` also writes each measured request's start
+//! and latency, to see when the tail happens.
 
 use std::{
     net::{SocketAddr, ToSocketAddrs},
@@ -79,6 +80,10 @@ struct Args {
     /// A name for this side, copied into the output.
     #[arg(long, default_value = "")]
     label: String,
+    /// Also write every measured request as a CSV line `start_ms,latency_us` (start counted
+    /// from the end of the warm-up), to line the tail up with what the server did.
+    #[arg(long)]
+    timeline: Option<PathBuf>,
 }
 
 /// The JSON summary printed on stdout.
@@ -122,6 +127,8 @@ struct Target {
     authorization: Option<String>,
     measure_from: Instant,
     end: Instant,
+    /// Whether each connection keeps its requests' timeline (`--timeline`).
+    timeline: bool,
     /// Error bodies printed so far (only the first few are shown).
     shown_errors: AtomicU64,
 }
@@ -130,10 +137,35 @@ struct Target {
 #[derive(Debug)]
 struct ChainResult {
     histogram: Histogram<u64>,
+    /// `(start after the warm-up, latency)` of each measured request, with `--timeline`.
+    timeline: Option<Vec<(Duration, Duration)>>,
     requests: u64,
     errors: u64,
     warmup_errors: u64,
     broken: bool,
+}
+
+impl ChainResult {
+    fn new(timeline: bool) -> anyhow::Result<Self> {
+        Ok(Self {
+            histogram: new_histogram()?,
+            timeline: timeline.then(Vec::new),
+            requests: 0,
+            errors: 0,
+            warmup_errors: 0,
+            broken: false,
+        })
+    }
+
+    /// Counts one successful request that started at `started` and took `elapsed`.
+    fn record(&mut self, measure_from: Instant, started: Instant, elapsed: Duration) {
+        self.requests += 1;
+        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        self.histogram.saturating_record(micros.max(1));
+        if let Some(timeline) = &mut self.timeline {
+            timeline.push((started - measure_from, elapsed));
+        }
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -185,6 +217,7 @@ async fn run(args: Args) -> anyhow::Result<Summary> {
         authorization: args.bearer.as_ref().map(|t| format!("Bearer {t}")),
         measure_from,
         end,
+        timeline: args.timeline.is_some(),
         shown_errors: AtomicU64::new(0),
     });
     let mut tasks = Vec::with_capacity(args.connections);
@@ -197,15 +230,20 @@ async fn run(args: Args) -> anyhow::Result<Summary> {
     }
     let mut histogram = new_histogram()?;
     let (mut requests, mut errors, mut warmup_errors, mut broken) = (0, 0, 0, 0);
+    let mut timeline = Vec::new();
     for task in tasks {
         let result = task.await.context("a connection task failed")??;
         histogram
             .add(&result.histogram)
             .context("merging histograms")?;
+        timeline.extend(result.timeline.into_iter().flatten());
         requests += result.requests;
         errors += result.errors;
         warmup_errors += result.warmup_errors;
         broken += u64::from(result.broken);
+    }
+    if let Some(path) = &args.timeline {
+        write_timeline(path, timeline)?;
     }
     let seconds = Duration::from_secs(args.seconds).as_secs_f64();
     let ms = |micros: u64| micros as f64 / 1000.0;
@@ -248,15 +286,32 @@ fn read_tokens(path: &std::path::Path, connections: usize) -> anyhow::Result<Vec
     Ok(tokens)
 }
 
+/// Writes `timeline` to `path` as CSV, in order of start.
+fn write_timeline(
+    path: &std::path::Path,
+    mut timeline: Vec<(Duration, Duration)>,
+) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    timeline.sort_unstable();
+    let file =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    writeln!(out, "start_ms,latency_us")?;
+    for (start, latency) in timeline {
+        writeln!(
+            out,
+            "{:.3},{}",
+            start.as_secs_f64() * 1000.0,
+            latency.as_micros()
+        )?;
+    }
+    out.flush()
+        .with_context(|| format!("writing {}", path.display()))
+}
+
 /// One connection repeating `GET` until the end of the run; errors are counted, not fatal.
 async fn getter(target: Arc<Target>) -> anyhow::Result<ChainResult> {
-    let mut result = ChainResult {
-        histogram: new_histogram()?,
-        requests: 0,
-        errors: 0,
-        warmup_errors: 0,
-        broken: false,
-    };
+    let mut result = ChainResult::new(target.timeline)?;
     let stream = TcpStream::connect(target.addr)
         .await
         .with_context(|| format!("connecting to {}", target.addr))?;
@@ -270,11 +325,7 @@ async fn getter(target: Arc<Target>) -> anyhow::Result<ChainResult> {
         let elapsed = started.elapsed();
         let measured = started >= target.measure_from;
         match outcome {
-            Ok(()) if measured => {
-                result.requests += 1;
-                let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-                result.histogram.saturating_record(micros.max(1));
-            }
+            Ok(()) if measured => result.record(target.measure_from, started, elapsed),
             Ok(()) => {}
             Err(err) => {
                 if measured {
@@ -327,13 +378,7 @@ fn new_histogram() -> anyhow::Result<Histogram<u64>> {
 
 /// One connection following one rotation chain until the end of the run or its first error.
 async fn chain(target: Arc<Target>, mut token: String) -> anyhow::Result<ChainResult> {
-    let mut result = ChainResult {
-        histogram: new_histogram()?,
-        requests: 0,
-        errors: 0,
-        warmup_errors: 0,
-        broken: false,
-    };
+    let mut result = ChainResult::new(target.timeline)?;
     let stream = TcpStream::connect(target.addr)
         .await
         .with_context(|| format!("connecting to {}", target.addr))?;
@@ -350,9 +395,7 @@ async fn chain(target: Arc<Target>, mut token: String) -> anyhow::Result<ChainRe
             Ok(next) => {
                 token = next;
                 if measured {
-                    result.requests += 1;
-                    let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-                    result.histogram.saturating_record(micros.max(1));
+                    result.record(target.measure_from, started, elapsed);
                 }
             }
             Err(err) => {
