@@ -181,13 +181,13 @@ pub(crate) async fn open(
 /// sustained writes (it keeps its largest size; at rest the log restarts at the next write).
 ///
 /// Its page cache is 2 MiB, not the pool's 16 MiB: enough for the pages a batch writer keeps
-/// touching (table and index tails, one index leaf per grant or recipient). A larger one costs
-/// at every commit: when a b-tree split reorders sibling pages, SQLite parks one of them under
-/// the page number of the lock byte (1 GiB in), and the commit that follows drops every cached
-/// page past the end of the file by walking the cache's whole hash table
-/// (`pcache1TruncateUnsafe`). With 16 MiB that walk was ~10 % of the writer thread's time
-/// (bench/oauth, interleaved: 111-113 µs of server CPU per refresh at 2 MiB, 131-136 µs at 16 MiB; the
-/// donation writer's throughput was the same either way).
+/// touching (table and index tails, one index leaf per grant or recipient). A larger cache costs
+/// at commit: when a b-tree split reorders sibling pages, SQLite parks one of them under the
+/// page number of the lock byte (1 GiB in), and the commit that follows drops every cached page
+/// past the end of the file by walking the cache's whole hash table (`pcache1TruncateUnsafe`).
+/// At 16 MiB that walk was ~10 % of the writer thread's time (bench/oauth, interleaved runs:
+/// 111-113 µs of server CPU per refresh at 2 MiB, 131-136 µs at 16 MiB; the donation writer's
+/// throughput was the same either way).
 pub(crate) fn single(
     db: &DatabaseConnection,
     backend: Backend,
